@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Builds the Go test tools of the local fleet into a cache outside the repo, keyed by version:
+#   $SPILLWAY_CACHE/bin/<tool>-<version>/<binary>
+# A warm cache is a no-op. Prints progress: a cold build takes minutes on 2 cores.
+# None of this ships in the product; it is test and demo infrastructure.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tools.env
+source "$here/tools.env"
+cache=${SPILLWAY_CACHE:-$HOME/.cache/spillway}
+export GOFLAGS=-mod=mod GOTOOLCHAIN=local CGO_ENABLED=0
+mkdir -p "$cache/bin"
+
+log() { printf '[build-tools %(%H:%M:%S)T] %s\n' -1 "$*"; }
+
+have() { # have DIR BIN...: true when every binary is already built
+  local dir=$1; shift
+  for b in "$@"; do [ -x "$dir/$b" ] || return 1; done
+}
+
+build_kube() {
+  local out="$cache/bin/kube-$KUBE_VERSION"
+  local bins=(kube-apiserver kube-controller-manager kube-scheduler etcd)
+  if have "$out" "${bins[@]}"; then log "kube $KUBE_VERSION: cached in $out"; return; fi
+  local mod="$cache/src/kube-$KUBE_VERSION"
+  mkdir -p "$mod" "$out.tmp"
+  log "kube $KUBE_VERSION: resolving modules (k8s.io/kubernetes needs replace lines for its staging modules)"
+  local gomod
+  gomod=$(go mod download -json "k8s.io/kubernetes@$KUBE_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+  local staging="v0${KUBE_VERSION#v1}"
+  {
+    echo "module spillway.local/fleet-tools"
+    echo "go 1.24.0"
+    echo "require k8s.io/kubernetes $KUBE_VERSION"
+    grep -E '=> \./staging/src/' "$gomod" | awk -v v="$staging" '{print "replace " $1 " => " $1 " " v}'
+  } >"$mod/go.mod"
+  local minor=${KUBE_VERSION#v1.}; minor=${minor%%.*}
+  local ld="-s -w -X k8s.io/component-base/version.gitVersion=$KUBE_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/component-base/version.gitTreeState=clean"
+  (cd "$mod" && go mod download 2>&1 | tail -3) || true
+  for b in kube-apiserver kube-controller-manager kube-scheduler; do
+    log "kube $KUBE_VERSION: building $b"
+    (cd "$mod" && go build -trimpath -ldflags "$ld" -o "$out.tmp/$b" "k8s.io/kubernetes/cmd/$b")
+  done
+  # etcd at the version kubernetes itself pins (same module graph, so no extra resolution).
+  log "kube $KUBE_VERSION: building etcd (go.etcd.io/etcd/server/v3 as pinned by kubernetes)"
+  (cd "$mod" && go build -trimpath -ldflags "-s -w" -o "$out.tmp/etcd" go.etcd.io/etcd/server/v3)
+  rm -rf "$out"; mv "$out.tmp" "$out"
+  log "kube $KUBE_VERSION: done"
+}
+
+build_simple() { # build_simple NAME VERSION PACKAGE BINARY
+  local name=$1 version=$2 pkg=$3 bin=$4
+  local out="$cache/bin/$name-$version"
+  if have "$out" "$bin"; then log "$name $version: cached in $out"; return; fi
+  log "$name $version: building"
+  mkdir -p "$out.tmp"
+  GOBIN="$out.tmp" GOFLAGS= go install -trimpath -ldflags "-s -w" "$pkg@$version"
+  rm -rf "$out"; mv "$out.tmp" "$out"
+  log "$name $version: done"
+}
+
+want=${*:-kube kwok helm kubeconform}
+start=$(date +%s)
+for t in $want; do
+  case $t in
+    kube) build_kube ;;
+    kwok) build_simple kwok "$KWOK_VERSION" sigs.k8s.io/kwok/cmd/kwok kwok ;;
+    helm) build_simple helm "$HELM_VERSION" helm.sh/helm/v3/cmd/helm helm ;;
+    kubeconform) build_simple kubeconform "$KUBECONFORM_VERSION" github.com/yannh/kubeconform/cmd/kubeconform kubeconform ;;
+    *) echo "unknown tool $t" >&2; exit 2 ;;
+  esac
+done
+log "all tools ready in $(( $(date +%s) - start ))s"
