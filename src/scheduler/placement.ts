@@ -1,0 +1,111 @@
+import type { ClusterState, ReplicaScheduling, ScheduleInput, StaticWeightRule } from './types.js';
+import { DEFAULT_TOLERATION_SECONDS } from './types.js';
+
+/** A cluster as the scheduling steps see it: its state resolved against the placement. */
+export interface Member {
+  readonly name: string;
+  /** Index of its group; -1 when no group names it (outside the placement). */
+  readonly group: number;
+  readonly cur: number;
+  /** Ready replicas among `cur`, never counting stuck ones. */
+  readonly ready: number;
+  readonly stuck: number;
+  readonly failed: boolean;
+  /** In the placement and not failed: may hold replicas. */
+  readonly usable: boolean;
+  /** Usable and weighted above zero: may take new replicas. */
+  readonly eligible: boolean;
+  /** Static weight (1 when the policy has none). */
+  readonly weight: number;
+  /** New replicas it can take this step: `avail`, or 0 when its replicas are stuck. */
+  readonly room: number;
+  readonly canProvision: boolean;
+}
+
+export interface GroupView {
+  readonly name: string;
+  /** Indices into `Placement.members`, by cluster name. */
+  readonly members: readonly number[];
+}
+
+/**
+ * Every later step works on member indices in this order: group order, then cluster name, with
+ * clusters outside the placement last. Fixing the order once is what makes ties deterministic
+ * and the result independent of the order the caller listed clusters in.
+ */
+export interface Placement {
+  readonly members: readonly Member[];
+  readonly groups: readonly GroupView[];
+  readonly anyUsable: boolean;
+}
+
+export function byName(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0; // code-unit order: locale-independent
+}
+
+function staticWeight(rules: readonly StaticWeightRule[], name: string): number {
+  // A cluster named by several rules takes the largest weight, so rule order never matters.
+  let w = 0;
+  for (const r of rules) if (r.clusterNames.includes(name) && r.weight > w) w = r.weight;
+  return w;
+}
+
+function weightRules(s: ReplicaScheduling): readonly StaticWeightRule[] | undefined {
+  if (s.type === 'Divided' && s.division === 'Weighted' && s.weighting.kind === 'static') {
+    return s.weighting.rules;
+  }
+  return undefined;
+}
+
+export function buildPlacement(input: ScheduleInput): Placement {
+  const states = new Map<string, ClusterState>(input.clusters.map((c) => [c.name, c]));
+  // A cluster named by two groups belongs to the first (higher priority) one. Names without a
+  // state are skipped: an unregistered cluster can neither hold nor take replicas.
+  const groupOf = new Map<string, number>();
+  input.groups.forEach((g, gi) => {
+    for (const n of g.clusters) if (!groupOf.has(n) && states.has(n)) groupOf.set(n, gi);
+  });
+  const rank = (n: string): number => groupOf.get(n) ?? input.groups.length;
+  const names = [...states.keys()].sort((a, b) => rank(a) - rank(b) || byName(a, b));
+
+  const tolerance = input.tolerationSeconds ?? DEFAULT_TOLERATION_SECONDS;
+  const isFailed = (c: ClusterState): boolean =>
+    c.failed === true || (c.notReadySeconds ?? 0) > tolerance;
+  const isUsable = (n: string, c: ClusterState): boolean => groupOf.has(n) && !isFailed(c);
+
+  const rules = weightRules(input.scheduling);
+  // Rules that weigh no usable cluster above zero are treated as absent (equal weights), so a
+  // stale staticWeightList cannot strand every replica.
+  const weighted =
+    rules !== undefined &&
+    names.some((n) => {
+      const c = states.get(n);
+      return c !== undefined && isUsable(n, c) && staticWeight(rules, n) > 0;
+    });
+
+  const members = names.map((name): Member => {
+    const c = states.get(name) as ClusterState;
+    const stuck = Math.min(c.stuck ?? 0, c.cur);
+    const usable = isUsable(name, c);
+    const weight = weighted ? staticWeight(rules, name) : 1;
+    const eligible = usable && weight > 0;
+    return {
+      name,
+      group: groupOf.get(name) ?? -1,
+      cur: c.cur,
+      ready: Math.min(c.ready ?? c.cur, c.cur - stuck),
+      stuck,
+      failed: isFailed(c),
+      usable,
+      eligible,
+      weight,
+      room: eligible && stuck === 0 ? c.avail : 0,
+      canProvision: c.canProvision === true,
+    };
+  });
+  const groups = input.groups.map((g, gi) => ({
+    name: g.name,
+    members: members.flatMap((m, i) => (m.group === gi ? [i] : [])),
+  }));
+  return { members, groups, anyUsable: members.some((m) => m.usable) };
+}

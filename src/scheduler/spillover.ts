@@ -1,0 +1,138 @@
+import { divideByWeight, fillInOrder } from './divide.js';
+import type { Notes } from './notes.js';
+import type { Member, Placement } from './placement.js';
+import type { ReplicaScheduling } from './types.js';
+
+export type Divided = Extract<ReplicaScheduling, { type: 'Divided' }>;
+
+export interface ScaleOut {
+  /** New replicas per member. */
+  readonly added: number[];
+  /** Of `added`, how many went beyond the member's room: they wait for capacity. */
+  readonly overflow: number[];
+  /** Replicas no cluster could take (there is no eligible cluster at all). */
+  readonly unplaced: number;
+}
+
+/** Splits `take` (at most the group's room) among the group's members, per the division. */
+function splitGroup(
+  p: Placement,
+  idx: readonly number[],
+  take: number,
+  base: readonly number[],
+  s: Divided,
+): number[] {
+  const members = idx.map((i) => p.members[i] as Member);
+  const rooms = members.map((m) => m.room);
+  if (s.division === 'Aggregated') {
+    // Fewest clusters: growing a cluster that already holds replicas adds no cluster, so those
+    // fill first; then the fullest room first, so the fewest new clusters are opened.
+    const order = idx
+      .map((i, k) => ({ k, holds: (base[i] ?? 0) > 0 ? 1 : 0, room: rooms[k] ?? 0 }))
+      .sort((a, b) => b.holds - a.holds || b.room - a.room || a.k - b.k)
+      .map((e) => e.k);
+    const { shares } = fillInOrder(
+      take,
+      order.map((k) => rooms[k] ?? 0),
+    );
+    const out = rooms.map(() => 0);
+    order.forEach((k, j) => (out[k] = shares[j] ?? 0));
+    return out;
+  }
+  // Dynamic weight is the room itself (AvailableReplicas); static weights are the policy's.
+  const weights = s.weighting.kind === 'dynamic' ? rooms : members.map((m) => m.weight);
+  return divideByWeight(take, weights, rooms).shares;
+}
+
+/** The clusters overflow goes to: lowest-priority group first, provisionable clusters first. */
+function overflowTargets(p: Placement): number[] {
+  const tiers: ((m: Member) => boolean)[] = [
+    (m) => m.canProvision && m.stuck === 0,
+    (m) => m.stuck === 0,
+    // Only stuck clusters left: their replicas have nowhere better to wait.
+    () => true,
+  ];
+  for (let g = p.groups.length - 1; g >= 0; g--) {
+    const eligible = (p.groups[g]?.members ?? []).filter((i) => p.members[i]?.eligible);
+    for (const tier of tiers) {
+      const picked = eligible.filter((i) => tier(p.members[i] as Member));
+      if (picked.length > 0) return picked;
+    }
+  }
+  return [];
+}
+
+function splitOverflow(
+  p: Placement,
+  targets: readonly number[],
+  n: number,
+  held: readonly number[],
+  s: Divided,
+): number[] {
+  if (s.division === 'Aggregated') {
+    // All of it to one cluster: the one holding most, ties to the first.
+    let best = 0;
+    targets.forEach((i, k) => {
+      if ((held[i] ?? 0) > (held[targets[best] ?? 0] ?? 0)) best = k;
+    });
+    return targets.map((_, k) => (k === best ? n : 0));
+  }
+  // No cluster has room, so dynamic weights are all zero: split evenly. Static weights still hold.
+  const weights = targets.map((i) =>
+    s.weighting.kind === 'static' ? (p.members[i]?.weight ?? 0) : 1,
+  );
+  return divideByWeight(
+    n,
+    weights,
+    targets.map(() => Infinity),
+  ).shares;
+}
+
+/**
+ * Scale-out by `n`: walk the groups in priority order; each takes as much as its clusters have
+ * room for, split by the division, and passes the rest on. What no group has room for goes to the
+ * lowest-priority group, to clusters there that can provision nodes if there are any, and is
+ * counted as overflow: those replicas wait for capacity.
+ */
+export function scaleOut(
+  p: Placement,
+  base: readonly number[],
+  n: number,
+  s: Divided,
+  notes: Notes,
+): ScaleOut {
+  const added = base.map(() => 0);
+  const overflow = base.map(() => 0);
+  let left = n;
+  for (const group of p.groups) {
+    if (left === 0) break;
+    const room = group.members.reduce((sum, i) => sum + (p.members[i]?.room ?? 0), 0);
+    const take = Math.min(left, room);
+    if (take === 0) continue;
+    const shares = splitGroup(p, group.members, take, base, s);
+    group.members.forEach((i, k) => {
+      const share = shares[k] ?? 0;
+      if (share === 0) return;
+      added[i] = share;
+      notes.add(i, `took ${share} of ${p.members[i]?.room ?? 0} available`);
+    });
+    left -= take;
+  }
+  if (left === 0) return { added, overflow, unplaced: 0 };
+
+  const targets = overflowTargets(p);
+  if (targets.length === 0) return { added, overflow, unplaced: left };
+  const held = base.map((b, i) => b + (added[i] ?? 0));
+  const shares = splitOverflow(p, targets, left, held, s);
+  targets.forEach((i, k) => {
+    const share = shares[k] ?? 0;
+    if (share === 0) return;
+    added[i] = (added[i] ?? 0) + share;
+    overflow[i] = share;
+    notes.add(
+      i,
+      `+${share} waiting for capacity (no group has room; overflow goes to the lowest-priority group)`,
+    );
+  });
+  return { added, overflow, unplaced: 0 };
+}
