@@ -1,0 +1,10 @@
+export { Estimator, podKey } from './estimator.js';
+export type {
+  ClusterTotals,
+  ExclusionReason,
+  NodeFit,
+  NodeSummary,
+  QueryOptions,
+} from './estimator.js';
+export { formatQuantity } from './resources.js';
+export type * from './types.js';
