@@ -1,0 +1,55 @@
+# Spillway. `make test` is what CI runs (.ci/run); `make demo` brings up the local fleet and
+# runs the walkthrough. Everything heavy is cached under $(SPILLWAY_CACHE).
+SHELL := /bin/bash
+export SPILLWAY_CACHE ?= $(HOME)/.cache/spillway
+TSX := node --import tsx
+JEST := node --experimental-vm-modules node_modules/jest/bin/jest.js
+TOPOLOGY ?= config/topologies/demo.yaml
+STATE ?= .fleet/demo
+
+.PHONY: all deps tools build lint typecheck unit e2e test bench fleet-up fleet-down fleet-status demo clean
+
+all: test
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+deps: node_modules/.package-lock.json
+
+tools:
+	bash hack/build-tools.sh
+
+build: deps
+	npx tsc -p tsconfig.build.json
+
+lint: deps
+	npx eslint .
+	npx prettier --check .
+
+typecheck: deps
+	npx tsc -p tsconfig.json --noEmit
+
+unit: deps
+	$(JEST) --selectProjects unit
+
+e2e: deps tools
+	$(JEST) --selectProjects e2e --runInBand
+
+test: lint typecheck unit e2e
+
+bench: deps
+	for b in bench/*.bench.ts; do echo "== $$b"; $(TSX) --expose-gc $$b || exit 1; done
+
+fleet-up: deps tools
+	$(TSX) e2e/fleet/cli.ts up --topology $(TOPOLOGY) --state $(STATE)
+
+fleet-down: deps
+	$(TSX) e2e/fleet/cli.ts down --state $(STATE)
+
+fleet-status: deps
+	$(TSX) e2e/fleet/cli.ts status --state $(STATE)
+
+demo: fleet-up
+	$(TSX) e2e/demo/walkthrough.ts --state $(STATE)
+
+clean:
+	rm -rf dist coverage

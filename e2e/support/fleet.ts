@@ -1,0 +1,40 @@
+/** Jest helpers: one local fleet per test file, started before its tests and stopped after. */
+import { afterAll, beforeAll } from '@jest/globals';
+import { join } from 'node:path';
+import {
+  DEFAULT_STATE_ROOT,
+  TOPOLOGIES,
+  fleetDown,
+  fleetUp,
+  type FleetState,
+  type UpOptions,
+} from '../fleet/index.js';
+
+/** Fleet start-up builds nothing (the tools are prebuilt) but starts ~10 processes. */
+export const FLEET_START_TIMEOUT_MS = 180_000;
+
+export interface FleetFixture {
+  readonly state: FleetState;
+}
+
+export function useFleet(
+  name: string,
+  topology = 'demo.yaml',
+  options: Partial<Pick<UpOptions, 'idleSeconds' | 'scaleUpDelaySeconds' | 'provisioner'>> = {},
+): FleetFixture {
+  const stateDir = join(DEFAULT_STATE_ROOT, `e2e-${name}`);
+  let state: FleetState | undefined;
+  beforeAll(async () => {
+    await fleetDown(stateDir); // leftovers of an interrupted run
+    state = await fleetUp({ topologyPath: join(TOPOLOGIES, topology), stateDir, ...options });
+  }, FLEET_START_TIMEOUT_MS);
+  afterAll(async () => {
+    await fleetDown(stateDir);
+  }, 60_000);
+  return {
+    get state(): FleetState {
+      if (!state) throw new Error('fleet not started');
+      return state;
+    },
+  };
+}
