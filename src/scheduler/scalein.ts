@@ -57,7 +57,7 @@ export function scaleIn(p: Placement, base: readonly number[], n: number, notes:
       if (r === 0) return;
       removed[i] = r;
       const which = nr > 0 ? `, ${nr} of them not ready` : '';
-      notes.add(i, `-${r}${which} (scale-in takes from the lowest-priority group first)`);
+      notes.add(i, `removed ${r}${which} (scale-in takes from the lowest-priority group first)`);
     });
   }
   return removed;
