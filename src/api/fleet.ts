@@ -1,0 +1,219 @@
+/**
+ * MemberCluster and ResourceBinding (fleet.spillway.dev/v1alpha1): Spillway's own objects on the
+ * hub. The schemas, with the documentation of every field, are config/crds/fleet.spillway.dev_*.
+ */
+import type { Condition, ResourceList, TypeMeta } from './meta.js';
+import type { AutoScaling, FailoverBehavior, Placement, RebalanceBehavior } from './policy.js';
+
+export const FLEET_GROUP = 'fleet.spillway.dev';
+export const FLEET_VERSION = 'v1alpha1';
+export const FLEET_API_VERSION = `${FLEET_GROUP}/${FLEET_VERSION}` as const;
+
+export const DEFAULT_KUBECONFIG_KEY = 'kubeconfig';
+export const DEFAULT_PROVISIONING_CLASS = 'best-effort-atomic-scale-up.autoscaling.x-k8s.io';
+
+// ---- MemberCluster ----------------------------------------------------------------------------
+
+export interface SecretKeyRef {
+  namespace: string;
+  name: string;
+  /** Defaults to "kubeconfig". */
+  key?: string;
+}
+
+export interface ProvisioningSettings {
+  enabled?: boolean;
+  /** Defaults to best-effort-atomic-scale-up.autoscaling.x-k8s.io. */
+  provisioningClassName?: string;
+}
+
+export const CLUSTER_TAINT_EFFECTS = ['NoSchedule', 'NoExecute'] as const;
+export type ClusterTaintEffect = (typeof CLUSTER_TAINT_EFFECTS)[number];
+
+export interface ClusterTaint {
+  key: string;
+  value?: string;
+  effect: ClusterTaintEffect;
+  /** RFC 3339 time. */
+  timeAdded?: string;
+}
+
+/** The cluster ID is metadata.name; metadata.labels are what affinity labelSelectors match. */
+export interface MemberClusterSpec {
+  /** Human-friendly name (CLUSTER_ALIAS). */
+  alias?: string;
+  kubeconfigSecretRef: SecretKeyRef;
+  provisioning?: ProvisioningSettings;
+  taints?: ClusterTaint[];
+}
+
+export interface ClusterCapacity {
+  nodeCount?: number;
+  readyNodeCount?: number;
+  /** Sum over Ready, schedulable nodes. */
+  allocatable?: ResourceList;
+  /** Sum of effective requests of bound, non-terminal pods on those nodes. */
+  allocated?: ResourceList;
+}
+
+export const MemberClusterConditionTypes = {
+  /** The member's API server answers with the kubeconfig and its nodes can be listed. */
+  Ready: 'Ready',
+} as const;
+
+export interface MemberClusterStatus {
+  observedGeneration?: number;
+  conditions?: Condition[];
+  kubernetesVersion?: string;
+  /** RFC 3339 time. */
+  lastProbeTime?: string;
+  provisioningRequestSupported?: boolean;
+  capacity?: ClusterCapacity;
+}
+
+export interface MemberCluster extends TypeMeta<typeof FLEET_API_VERSION, 'MemberCluster'> {
+  spec: MemberClusterSpec;
+  status?: MemberClusterStatus;
+}
+
+// ---- ResourceBinding --------------------------------------------------------------------------
+
+/** The resource template on the hub. */
+export interface ObjectReference {
+  apiVersion: string;
+  kind: string;
+  namespace?: string;
+  name: string;
+  uid?: string;
+  resourceVersion?: string;
+}
+
+export const NODE_SELECTOR_OPERATORS = [
+  'In',
+  'NotIn',
+  'Exists',
+  'DoesNotExist',
+  'Gt',
+  'Lt',
+] as const;
+export type NodeSelectorOperator = (typeof NODE_SELECTOR_OPERATORS)[number];
+
+export interface NodeSelectorRequirement {
+  key: string;
+  operator: NodeSelectorOperator;
+  values?: string[];
+}
+
+/** Requirements ANDed. */
+export interface NodeSelectorTerm {
+  matchExpressions?: NodeSelectorRequirement[];
+  matchFields?: NodeSelectorRequirement[];
+}
+
+/** core/v1 NodeSelector: terms ORed. */
+export interface NodeSelector {
+  nodeSelectorTerms: NodeSelectorTerm[];
+}
+
+export const TOLERATION_EFFECTS = ['', 'NoSchedule', 'PreferNoSchedule', 'NoExecute'] as const;
+export type TolerationEffect = (typeof TOLERATION_EFFECTS)[number];
+
+export interface Toleration {
+  key?: string;
+  operator?: 'Exists' | 'Equal';
+  value?: string;
+  effect?: TolerationEffect;
+  tolerationSeconds?: number;
+}
+
+/** What one replica needs, from the pod template. */
+export interface ReplicaRequirements {
+  /** Effective requests of one pod (init containers and overhead included). */
+  resourceRequest?: ResourceList;
+  nodeSelector?: Record<string, string>;
+  requiredNodeAffinity?: NodeSelector;
+  tolerations?: Toleration[];
+  priorityClassName?: string;
+}
+
+export const POLICY_KINDS = ['PropagationPolicy', 'ClusterPropagationPolicy'] as const;
+export type PolicyKind = (typeof POLICY_KINDS)[number];
+
+export interface PolicyReference {
+  kind: PolicyKind;
+  /** Empty for a ClusterPropagationPolicy. */
+  namespace?: string;
+  name: string;
+  uid?: string;
+}
+
+/** One member cluster's share of the template (the scheduling result). */
+export interface TargetCluster {
+  name: string;
+  /** Absent or 0 when Duplicated. */
+  replicas?: number;
+  /** The clusterAffinities group the cluster was chosen from. */
+  affinityName?: string;
+  /** Why the cluster holds this count, for people. */
+  reason?: string;
+}
+
+export interface ResourceBindingSpec {
+  resource: ObjectReference;
+  /** 0 for kinds without replicas. */
+  replicas?: number;
+  replicaRequirements?: ReplicaRequirements;
+  policy: PolicyReference;
+  /** Copied from the policy. */
+  placement?: Placement;
+  autoScaling?: AutoScaling;
+  failover?: FailoverBehavior;
+  rebalance?: RebalanceBehavior;
+  preserveResourcesOnDeletion?: boolean;
+  schedulerName?: string;
+  /** Written by the scheduler. */
+  clusters?: TargetCluster[];
+}
+
+/** The state of the copy in one member cluster. */
+export interface AggregatedStatusItem {
+  clusterName: string;
+  applied?: boolean;
+  replicas?: number;
+  readyReplicas?: number;
+  availableReplicas?: number;
+  updatedReplicas?: number;
+  /** Replicas of this cluster's share that lack capacity there. */
+  waitingForCapacity?: number;
+  message?: string;
+}
+
+export const ResourceBindingConditionTypes = {
+  /** spec.clusters is the scheduling result for the current spec. */
+  Scheduled: 'Scheduled',
+  /** Every member copy is applied. */
+  FullyApplied: 'FullyApplied',
+  /** A member already holds an object of that name that Spillway does not own. */
+  Conflict: 'Conflict',
+} as const;
+
+export interface ResourceBindingStatus {
+  observedGeneration?: number;
+  schedulerObservedGeneration?: number;
+  /** RFC 3339 time. */
+  lastScheduledTime?: string;
+  conditions?: Condition[];
+  readyReplicas?: number;
+  waitingForCapacity?: number;
+  aggregatedStatus?: AggregatedStatusItem[];
+}
+
+export interface ResourceBinding extends TypeMeta<typeof FLEET_API_VERSION, 'ResourceBinding'> {
+  spec: ResourceBindingSpec;
+  status?: ResourceBindingStatus;
+}
+
+/** The binding of a template is named `<name>-<kind in lower case>` in its namespace. */
+export function bindingName(templateName: string, kind: string): string {
+  return `${templateName}-${kind.toLowerCase()}`;
+}
