@@ -1,0 +1,104 @@
+/**
+ * A watched cache of one kind: client-node's list+watch informer (which re-lists on 410 Gone),
+ * restarted with backoff after any other watch error, with a periodic resync that reports every
+ * cached object again so level-based reconcilers catch up on anything they missed.
+ */
+import {
+  makeInformer,
+  type KubeConfig,
+  type KubernetesListObject,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
+import { errorMessage, type Logger } from './logger.js';
+
+export type EventHandler<T> = (obj: T, event: 'add' | 'update' | 'delete' | 'resync') => void;
+
+export interface WatchedCacheOptions<T extends KubernetesObject> {
+  kubeConfig: KubeConfig;
+  /** API path of the collection, e.g. /apis/apps/v1/deployments. */
+  path: string;
+  list: () => Promise<KubernetesListObject<T>>;
+  labelSelector?: string;
+  resyncMs?: number;
+  logger: Logger;
+}
+
+export class WatchedCache<T extends KubernetesObject> {
+  private readonly informer;
+  private readonly handlers: EventHandler<T>[] = [];
+  private synced = false;
+  private stopped = false;
+  private failures = 0;
+  private resync: NodeJS.Timeout | undefined;
+
+  constructor(private readonly opts: WatchedCacheOptions<T>) {
+    this.informer = makeInformer<T>(opts.kubeConfig, opts.path, opts.list, opts.labelSelector);
+    this.informer.on('add', (o) => this.emit(o, 'add'));
+    this.informer.on('update', (o) => this.emit(o, 'update'));
+    this.informer.on('delete', (o) => this.emit(o, 'delete'));
+    this.informer.on('connect', () => {
+      this.failures = 0;
+    });
+    this.informer.on('error', (err) => {
+      if (this.stopped) return;
+      const delay = Math.min(30_000, 500 * 2 ** this.failures++);
+      opts.logger.warn('watch failed; restarting', {
+        path: opts.path,
+        error: errorMessage(err),
+        retryInMs: delay,
+      });
+      setTimeout(() => {
+        if (!this.stopped) this.informer.start().catch(() => undefined);
+      }, delay).unref();
+    });
+  }
+
+  on(handler: EventHandler<T>): void {
+    this.handlers.push(handler);
+  }
+
+  private emit(obj: T, event: 'add' | 'update' | 'delete' | 'resync'): void {
+    for (const h of this.handlers) h(obj, event);
+  }
+
+  /** Resolves once the first list has filled the cache. */
+  async start(): Promise<void> {
+    for (;;) {
+      try {
+        await this.informer.start();
+        break;
+      } catch (err) {
+        if (this.stopped) return;
+        this.opts.logger.warn('initial list failed; retrying', {
+          path: this.opts.path,
+          error: errorMessage(err),
+        });
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+    this.synced = true;
+    const every = this.opts.resyncMs ?? 5 * 60_000;
+    this.resync = setInterval(() => {
+      for (const o of this.informer.list()) this.emit(o, 'resync');
+    }, every);
+    this.resync.unref();
+  }
+
+  get hasSynced(): boolean {
+    return this.synced;
+  }
+
+  list(namespace?: string): readonly T[] {
+    return this.informer.list(namespace);
+  }
+
+  get(name: string, namespace?: string): T | undefined {
+    return this.informer.get(name, namespace);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.resync) clearInterval(this.resync);
+    await this.informer.stop();
+  }
+}

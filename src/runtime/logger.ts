@@ -1,0 +1,31 @@
+/**
+ * Structured JSON logs (winston): one object per line with time, level, component and message,
+ * plus whatever fields a child logger carries, e.g. the object key being reconciled.
+ */
+import winston from 'winston';
+
+export type Logger = winston.Logger;
+
+export function createLogger(component: string, level = process.env.LOG_LEVEL ?? 'info'): Logger {
+  return winston.createLogger({
+    level,
+    defaultMeta: { component },
+    format: winston.format.combine(
+      winston.format.timestamp(),
+      winston.format.errors({ stack: true }),
+      winston.format.json(),
+    ),
+    transports: [new winston.transports.Console({ stderrLevels: [] })],
+  });
+}
+
+/** A logger that drops everything: for tests and benchmarks that do not read logs. */
+export function silentLogger(): Logger {
+  return winston.createLogger({ silent: true, transports: [new winston.transports.Console()] });
+}
+
+/** The message of an unknown thrown value, for a log field or a condition message. */
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return typeof err === 'string' ? err : JSON.stringify(err);
+}

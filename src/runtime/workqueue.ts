@@ -1,0 +1,138 @@
+/**
+ * A work queue with the semantics of client-go's: a key is queued at most once, a key is never
+ * processed by two workers at once (an add during processing re-queues it after), failures
+ * are retried with per-key exponential backoff, and a reconcile may ask to run again later.
+ */
+
+export interface ReconcileResult {
+  /** Run this key again after so many milliseconds (periodic checks, timeouts). */
+  requeueAfterMs?: number;
+}
+
+export type Reconciler<K> = (key: K) => Promise<ReconcileResult | undefined>;
+
+export interface WorkQueueOptions {
+  /** First retry delay; doubles per consecutive failure of the same key. */
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  onDepth?: (depth: number) => void;
+  onResult?: (result: 'success' | 'error' | 'requeue', seconds: number, err?: unknown) => void;
+  onRetry?: (key: string, delayMs: number) => void;
+}
+
+export class WorkQueue<K extends string = string> {
+  private readonly queue: K[] = [];
+  private readonly queued = new Set<K>();
+  private readonly processing = new Set<K>();
+  private readonly dirty = new Set<K>();
+  private readonly failures = new Map<K, number>();
+  private readonly timers = new Map<K, { at: number; timer: NodeJS.Timeout }>();
+  private waiters: (() => void)[] = [];
+  private stopped = false;
+  private readonly baseDelayMs: number;
+  private readonly maxDelayMs: number;
+
+  constructor(private readonly opts: WorkQueueOptions = {}) {
+    this.baseDelayMs = opts.baseDelayMs ?? 50;
+    this.maxDelayMs = opts.maxDelayMs ?? 30_000;
+  }
+
+  get depth(): number {
+    return this.queue.length;
+  }
+
+  add(key: K): void {
+    if (this.stopped) return;
+    if (this.processing.has(key)) {
+      this.dirty.add(key);
+      return;
+    }
+    if (this.queued.has(key)) return;
+    this.queued.add(key);
+    this.queue.push(key);
+    this.opts.onDepth?.(this.queue.length);
+    this.waiters.shift()?.();
+  }
+
+  /** Adds the key after `ms`; an earlier pending add for the same key wins. */
+  addAfter(key: K, ms: number): void {
+    if (this.stopped) return;
+    if (ms <= 0) return this.add(key);
+    const at = Date.now() + ms;
+    const existing = this.timers.get(key);
+    if (existing && existing.at <= at) return;
+    if (existing) clearTimeout(existing.timer);
+    const timer = setTimeout(() => {
+      this.timers.delete(key);
+      this.add(key);
+    }, ms);
+    timer.unref();
+    this.timers.set(key, { at, timer });
+  }
+
+  /** Re-queues a failed key with exponential backoff. */
+  addRateLimited(key: K): void {
+    const n = this.failures.get(key) ?? 0;
+    this.failures.set(key, n + 1);
+    const delay = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** n);
+    this.opts.onRetry?.(key, delay);
+    this.addAfter(key, delay);
+  }
+
+  /** Clears a key's failure count after it succeeded. */
+  forget(key: K): void {
+    this.failures.delete(key);
+  }
+
+  private async next(): Promise<K | undefined> {
+    while (!this.stopped && this.queue.length === 0) {
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+    if (this.stopped) return undefined;
+    const key = this.queue.shift() as K;
+    this.queued.delete(key);
+    this.processing.add(key);
+    this.opts.onDepth?.(this.queue.length);
+    return key;
+  }
+
+  private done(key: K): void {
+    this.processing.delete(key);
+    if (this.dirty.delete(key)) this.add(key);
+  }
+
+  /** Runs `workers` loops until shutdown; resolves when they have all stopped. */
+  async run(reconcile: Reconciler<K>, workers = 1): Promise<void> {
+    const loop = async () => {
+      for (;;) {
+        const key = await this.next();
+        if (key === undefined) return;
+        const start = process.hrtime.bigint();
+        const seconds = () => Number(process.hrtime.bigint() - start) / 1e9;
+        try {
+          const result = await reconcile(key);
+          this.forget(key);
+          if (result?.requeueAfterMs !== undefined) {
+            this.opts.onResult?.('requeue', seconds());
+            this.addAfter(key, result.requeueAfterMs);
+          } else {
+            this.opts.onResult?.('success', seconds());
+          }
+        } catch (err) {
+          this.opts.onResult?.('error', seconds(), err);
+          this.addRateLimited(key);
+        } finally {
+          this.done(key);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: workers }, loop));
+  }
+
+  shutdown(): void {
+    this.stopped = true;
+    for (const { timer } of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+    for (const w of this.waiters.splice(0)) w();
+  }
+}

@@ -1,0 +1,93 @@
+import { describe, expect, it } from '@jest/globals';
+import { WorkQueue } from '../../../src/runtime/workqueue.js';
+
+const tick = (ms = 5) => new Promise((r) => setTimeout(r, ms));
+
+describe('WorkQueue', () => {
+  it('de-duplicates a key added many times before it is processed', async () => {
+    const q = new WorkQueue();
+    const seen: string[] = [];
+    for (let i = 0; i < 5; i++) q.add('a');
+    q.add('b');
+    const running = q.run(async (k) => {
+      seen.push(k);
+      return undefined;
+    });
+    await tick(20);
+    q.shutdown();
+    await running;
+    expect(seen).toEqual(['a', 'b']);
+  });
+
+  it('never runs one key on two workers at once, and re-runs it if added meanwhile', async () => {
+    const q = new WorkQueue();
+    let active = 0;
+    let maxActive = 0;
+    let runs = 0;
+    const running = q.run(async () => {
+      active++;
+      maxActive = Math.max(maxActive, active);
+      runs++;
+      if (runs === 1) q.add('a'); // arrives while processing
+      await tick(10);
+      active--;
+      return undefined;
+    }, 4);
+    q.add('a');
+    await tick(60);
+    q.shutdown();
+    await running;
+    expect(maxActive).toBe(1);
+    expect(runs).toBe(2);
+  });
+
+  it('retries a failing key with doubling delays, capped, and forgets failures after a success', async () => {
+    const delays: number[] = [];
+    const q = new WorkQueue({ baseDelayMs: 2, maxDelayMs: 10, onRetry: (_k, d) => delays.push(d) });
+    let calls = 0;
+    const running = q.run(async (k) => {
+      calls++;
+      if (calls === 5) q.add(k); // one more run after the first success
+      if (calls < 5 || calls === 6) throw new Error('boom');
+      return undefined;
+    });
+    q.add('a');
+    await tick(150);
+    q.add('a');
+    await tick(20);
+    q.shutdown();
+    await running;
+    expect(delays.slice(0, 5)).toEqual([2, 4, 8, 10, 2]); // back to the base after a success
+    expect(calls).toBeGreaterThanOrEqual(6);
+  });
+
+  it('honours requeueAfterMs and reports each result', async () => {
+    const results: string[] = [];
+    const q = new WorkQueue({ onResult: (r) => results.push(r) });
+    let n = 0;
+    const running = q.run(async () => (++n < 3 ? { requeueAfterMs: 5 } : undefined));
+    q.add('a');
+    await tick(80);
+    q.shutdown();
+    await running;
+    expect(n).toBe(3);
+    expect(results).toEqual(['requeue', 'requeue', 'success']);
+  });
+
+  it('keeps the earliest of two delayed adds', async () => {
+    const q = new WorkQueue();
+    const seen: number[] = [];
+    const t0 = Date.now();
+    const running = q.run(async () => {
+      seen.push(Date.now() - t0);
+      return undefined;
+    });
+    q.addAfter('a', 200);
+    q.addAfter('a', 10);
+    await tick(100);
+    q.shutdown();
+    await running;
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toBeLessThan(200);
+  });
+});
