@@ -41,7 +41,10 @@ export function divideByWeight(
   let rest = total;
   while (rest > 0 && active.length > 0) {
     const sum = active.reduce((s, i) => s + (weights[i] ?? 0), 0);
-    const parts = active.map((i) => ({ i, ...mulDiv(rest, weights[i] ?? 0, sum) }));
+    const parts = active.map((i) => {
+      const { q, r } = mulDiv(rest, weights[i] ?? 0, sum);
+      return { i, q, r };
+    });
     const full = new Set(parts.filter((p) => p.q >= room(p.i)).map((p) => p.i));
     if (full.size > 0) {
       for (const i of full) {

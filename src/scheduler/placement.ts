@@ -1,4 +1,4 @@
-import type { ClusterState, ReplicaScheduling, ScheduleInput, StaticWeightRule } from './types.js';
+import type { ClusterState, ReplicaScheduling, ScheduleInput } from './types.js';
 import { DEFAULT_TOLERATION_SECONDS } from './types.js';
 
 /** A cluster as the scheduling steps see it: its state resolved against the placement. */
@@ -43,18 +43,19 @@ export function byName(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0; // code-unit order: locale-independent
 }
 
-function staticWeight(rules: readonly StaticWeightRule[], name: string): number {
-  // A cluster named by several rules takes the largest weight, so rule order never matters.
-  let w = 0;
-  for (const r of rules) if (r.clusterNames.includes(name) && r.weight > w) w = r.weight;
-  return w;
-}
-
-function weightRules(s: ReplicaScheduling): readonly StaticWeightRule[] | undefined {
-  if (s.type === 'Divided' && s.division === 'Weighted' && s.weighting.kind === 'static') {
-    return s.weighting.rules;
+/**
+ * Cluster name to static weight, when the policy has static weights. A cluster named by several
+ * rules takes the largest weight, so rule order never matters; one no rule names weighs 0.
+ */
+function staticWeights(s: ReplicaScheduling): Map<string, number> | undefined {
+  if (s.type !== 'Divided' || s.division !== 'Weighted' || s.weighting.kind !== 'static') {
+    return undefined;
   }
-  return undefined;
+  const table = new Map<string, number>();
+  for (const r of s.weighting.rules) {
+    for (const n of r.clusterNames) table.set(n, Math.max(table.get(n) ?? 0, r.weight));
+  }
+  return table;
 }
 
 export function buildPlacement(input: ScheduleInput): Placement {
@@ -73,21 +74,21 @@ export function buildPlacement(input: ScheduleInput): Placement {
     c.failed === true || (c.notReadySeconds ?? 0) > tolerance;
   const isUsable = (n: string, c: ClusterState): boolean => groupOf.has(n) && !isFailed(c);
 
-  const rules = weightRules(input.scheduling);
+  const table = staticWeights(input.scheduling);
   // Rules that weigh no usable cluster above zero are treated as absent (equal weights), so a
   // stale staticWeightList cannot strand every replica.
   const weighted =
-    rules !== undefined &&
+    table !== undefined &&
     names.some((n) => {
       const c = states.get(n);
-      return c !== undefined && isUsable(n, c) && staticWeight(rules, n) > 0;
+      return c !== undefined && isUsable(n, c) && (table.get(n) ?? 0) > 0;
     });
 
   const members = names.map((name): Member => {
     const c = states.get(name) as ClusterState;
     const stuck = Math.min(c.stuck ?? 0, c.cur);
     const usable = isUsable(name, c);
-    const weight = weighted ? staticWeight(rules, name) : 1;
+    const weight = weighted ? (table?.get(name) ?? 0) : 1;
     const eligible = usable && weight > 0;
     return {
       name,
@@ -103,9 +104,7 @@ export function buildPlacement(input: ScheduleInput): Placement {
       canProvision: c.canProvision === true,
     };
   });
-  const groups = input.groups.map((g, gi) => ({
-    name: g.name,
-    members: members.flatMap((m, i) => (m.group === gi ? [i] : [])),
-  }));
+  const groups = input.groups.map((g) => ({ name: g.name, members: [] as number[] }));
+  members.forEach((m, i) => groups[m.group]?.members.push(i));
   return { members, groups, anyUsable: members.some((m) => m.usable) };
 }
