@@ -1,0 +1,181 @@
+/**
+ * The unit a gated pod goes to, walking the units in order (DESIGN 2, the seed's
+ * whenTryNextUnits table):
+ *
+ * - a unit at max, or whose maxResources the pod would exceed, is passed over (ExceedMax);
+ * - a unit whose nodes have room for the pod takes it;
+ * - a unit without room keeps the pod waiting there for nodes when the policy allows it
+ *   (ExceedMax and TimeoutOrExceedMax with max or maxResources set, or a wait-for-scaling
+ *   unit), or passes it on; under LackResourceAndNoTerminating a unit at max or without
+ *   room holds the pod behind the gate while the policy's pods in it terminate;
+ * - with BeforeNextUnit, a unit without room where lower-priority pods run takes the pod so
+ *   that kube-scheduler's preemption frees room there; with AfterAllUnits only the last such
+ *   unit does, once every unit was tried.
+ *
+ * When no unit takes the pod it keeps its gate and is decided again on the next change.
+ */
+import type { Amounts, UnitTally } from './counting.js';
+import { groupKey, MISSING_GROUP } from './counting.js';
+import type { Policy, Unit } from './spec.js';
+import type { PolicyPod } from './types.js';
+
+export interface UnitRoom {
+  /** How many more pods of this pod's shape the unit's nodes take (bound pods only). */
+  readonly fits: number;
+  /** Bound pods on the unit's nodes with a lower priority than this pod (preemption victims). */
+  readonly lowerPriorityPods: number;
+}
+
+export type AssignReason = 'HasRoom' | 'WaitForCapacity' | 'Preempt';
+export type HoldReason =
+  'MissingMatchLabelKey' | 'WaitingForTerminatingPods' | 'AllUnitsAtMax' | 'NoUnitHasRoom';
+
+export type Decision =
+  | {
+      readonly kind: 'assign';
+      readonly unit: number;
+      readonly reason: AssignReason;
+      readonly message: string;
+    }
+  | { readonly kind: 'hold'; readonly reason: HoldReason; readonly message: string };
+
+export interface ChooseInput {
+  readonly policy: Policy;
+  readonly pod: PolicyPod;
+  readonly requests: Amounts;
+  readonly tallies: readonly UnitTally[];
+  /** Capacity of each unit's nodes for this pod. */
+  readonly room: (unit: Unit) => UnitRoom;
+  /** Per unit: true while pods must not wait there (a pod timed out there recently). */
+  readonly waitSuspended: readonly boolean[];
+}
+
+/** Why the unit turns the pod away before capacity is looked at, if it does. */
+export function limitReached(
+  unit: Unit,
+  tally: UnitTally | undefined,
+  group: string,
+  requests: Amounts,
+): string | undefined {
+  const count = tally?.byGroup.get(group) ?? 0;
+  if (unit.max !== undefined && count >= unit.max) return `at max (${count}/${unit.max})`;
+  if (unit.maxResources) {
+    const used = tally?.resourcesByGroup.get(group);
+    for (const [name, limit] of unit.maxResources) {
+      if ((used?.get(name) ?? 0n) + (requests.get(name) ?? 0n) > limit)
+        return `maxResources ${name} would be exceeded`;
+    }
+  }
+  return undefined;
+}
+
+/** A pod's own nodeSelector fixing a label the unit needs to another value rules the unit out. */
+export function selectorConflict(unit: Unit, pod: PolicyPod): string | undefined {
+  const own = pod.spec?.nodeSelector ?? {};
+  for (const [k, v] of Object.entries(unit.nodeSelector)) {
+    if (own[k] !== undefined && own[k] !== v) return k;
+  }
+  return undefined;
+}
+
+/** Whether pods may wait in a unit that has no room (for nodes to be added). */
+export function mayWait(policy: Policy, unit: Unit): boolean {
+  switch (policy.tryNext) {
+    case 'ExceedMax':
+    case 'TimeoutOrExceedMax':
+      return unit.max !== undefined || unit.maxResources !== undefined || unit.waitForScaling;
+    default:
+      return unit.waitForScaling;
+  }
+}
+
+/** Whether a wait in the unit ends after policy.timeoutMs (ExceedMax waits without limit). */
+export function waitIsTimed(policy: Policy): boolean {
+  return policy.tryNext !== 'ExceedMax';
+}
+
+/** LackResourceAndNoTerminating: a full unit still holds the pod while its pods terminate. */
+function holdsForTerminating(policy: Policy, tally: UnitTally | undefined): boolean {
+  return policy.tryNext === 'LackResourceAndNoTerminating' && (tally?.terminating ?? 0) > 0;
+}
+
+function terminatingHold(at: string, tally: UnitTally | undefined): Decision {
+  return {
+    kind: 'hold',
+    reason: 'WaitingForTerminatingPods',
+    message: `${at} is full while ${tally?.terminating ?? 0} pod(s) of the policy terminate there`,
+  };
+}
+
+export function chooseUnit(input: ChooseInput): Decision {
+  const { policy, pod, requests, tallies, room, waitSuspended } = input;
+  const group = groupKey(policy, pod.metadata?.labels);
+  if (group === MISSING_GROUP) {
+    const missing = policy.matchLabelKeys.filter((k) => pod.metadata?.labels?.[k] === undefined);
+    return {
+      kind: 'hold',
+      reason: 'MissingMatchLabelKey',
+      message: `pod lacks the matchLabelKeys label(s) ${missing.join(', ')}: it is not scheduled`,
+    };
+  }
+  const notes: string[] = [];
+  let lastLacking: { unit: number; victims: boolean } | undefined;
+  for (const unit of policy.units) {
+    const tally = tallies[unit.index];
+    const at = `unit ${unit.index} (${unit.resource})`;
+    const conflict = selectorConflict(unit, pod);
+    if (conflict) {
+      notes.push(`${at}: the pod's nodeSelector sets ${conflict} otherwise`);
+      continue;
+    }
+    const limit = limitReached(unit, tally, group, requests);
+    if (limit) {
+      if (holdsForTerminating(policy, tally)) return terminatingHold(at, tally);
+      notes.push(`${at}: ${limit}`);
+      continue;
+    }
+    const r = room(unit);
+    const free = r.fits - (tally?.unbound ?? 0);
+    if (free > 0)
+      return { kind: 'assign', unit: unit.index, reason: 'HasRoom', message: `${at} has room` };
+    if (mayWait(policy, unit) && !(waitIsTimed(policy) && waitSuspended[unit.index])) {
+      return {
+        kind: 'assign',
+        unit: unit.index,
+        reason: 'WaitForCapacity',
+        message: `${at} has no room yet: the pod waits there for nodes`,
+      };
+    }
+    if (holdsForTerminating(policy, tally)) return terminatingHold(at, tally);
+    const victims = r.lowerPriorityPods > 0;
+    if (victims && policy.preemptPolicy === 'BeforeNextUnit') {
+      return {
+        kind: 'assign',
+        unit: unit.index,
+        reason: 'Preempt',
+        message: `${at} has no room: the pod goes there to preempt lower-priority pods`,
+      };
+    }
+    lastLacking = { unit: unit.index, victims };
+    notes.push(`${at}: no room`);
+  }
+  if (lastLacking?.victims && policy.preemptPolicy === 'AfterAllUnits') {
+    return {
+      kind: 'assign',
+      unit: lastLacking.unit,
+      reason: 'Preempt',
+      message: `no unit has room: the pod goes to unit ${lastLacking.unit} to preempt lower-priority pods`,
+    };
+  }
+  return lastLacking
+    ? {
+        kind: 'hold',
+        reason: 'NoUnitHasRoom',
+        message: `no unit admits the pod: ${notes.join('; ')}`,
+      }
+    : {
+        kind: 'hold',
+        reason: 'AllUnitsAtMax',
+        message: `no unit admits the pod: ${notes.join('; ')}`,
+      };
+}

@@ -1,0 +1,184 @@
+/**
+ * One pass over one policy, as a list of actions (no I/O): time out pods that waited too long,
+ * decide each gated pod in creation order against counts that include every earlier decision of
+ * the pass (so two pods never take the last place of a unit), and keep deletion costs in step
+ * with the unit each pod counts in. The controller runs one pass per policy at a time.
+ */
+import { chooseUnit, type AssignReason, type HoldReason, type UnitRoom } from './choose.js';
+import { addToTally, podRequests, tallyUnits, type UnitTally } from './counting.js';
+import { DELETION_COST, GATE } from './constants.js';
+import { deletionCost } from './deletion-cost.js';
+import { unitOf } from './membership.js';
+import { assignmentPatch, type PodPatch } from './patch.js';
+import type { Policy, Unit } from './spec.js';
+import { timeoutVerdict } from './timeout.js';
+import {
+  hasGate,
+  isTerminal,
+  isTerminating,
+  timeMs,
+  type NodeLabelsOf,
+  type PolicyPod,
+} from './types.js';
+
+export interface PlanInput {
+  readonly policy: Policy;
+  /** The pods this policy selects (it won every conflict for them), in any state. */
+  readonly pods: readonly PolicyPod[];
+  readonly nodeLabels: NodeLabelsOf;
+  /** Capacity of a unit's nodes for a pod (from the estimator). */
+  readonly room: (unit: Unit, pod: PolicyPod) => UnitRoom;
+  readonly nowMs: number;
+  /** Per unit: waiting there is suspended until this time (ms), after a timeout. */
+  readonly waitSuspendedUntil: readonly (number | undefined)[];
+}
+
+export type Action =
+  | {
+      readonly kind: 'assign';
+      readonly pod: PolicyPod;
+      readonly unit: number;
+      readonly reason: AssignReason;
+      readonly message: string;
+      readonly patch: PodPatch;
+    }
+  | {
+      readonly kind: 'hold';
+      readonly pod: PolicyPod;
+      readonly reason: HoldReason;
+      readonly message: string;
+    }
+  | {
+      readonly kind: 'timeout';
+      readonly pod: PolicyPod;
+      readonly unit: number;
+      readonly message: string;
+    }
+  | { readonly kind: 'deletionCost'; readonly pod: PolicyPod; readonly cost: string };
+
+export interface Plan {
+  readonly actions: Action[];
+  /** Counts after the pass, as if every action had taken effect. */
+  readonly tallies: UnitTally[];
+  readonly waitSuspendedUntil: (number | undefined)[];
+  /** Pods still behind the gate after the pass. */
+  readonly gated: number;
+  /** Earliest time a waiting pod times out, to look again then. */
+  readonly nextCheckMs?: number;
+}
+
+function byCreation(a: PolicyPod, b: PolicyPod): number {
+  const ta = timeMs(a.metadata?.creationTimestamp);
+  const tb = timeMs(b.metadata?.creationTimestamp);
+  if (ta !== tb && !Number.isNaN(ta) && !Number.isNaN(tb)) return ta - tb;
+  const na = a.metadata?.name ?? '';
+  const nb = b.metadata?.name ?? '';
+  return na < nb ? -1 : na > nb ? 1 : 0;
+}
+
+/** The pod as it will be once the assignment patch applied: what later decisions count. */
+function applied(pod: PolicyPod, patch: PodPatch): PolicyPod {
+  return {
+    ...pod,
+    metadata: {
+      ...pod.metadata,
+      labels: { ...(pod.metadata?.labels ?? {}), ...(patch.metadata.labels ?? {}) },
+      annotations: { ...(pod.metadata?.annotations ?? {}), ...patch.metadata.annotations },
+    },
+    spec: { ...pod.spec, ...(patch.spec ?? {}) },
+  };
+}
+
+export function planPolicy(input: PlanInput): Plan {
+  const { policy, nodeLabels, nowMs } = input;
+  const actions: Action[] = [];
+  const suspended = policy.units.map((_, i) => {
+    const until = input.waitSuspendedUntil[i];
+    return until !== undefined && until > nowMs ? until : undefined;
+  });
+  let nextCheckMs: number | undefined;
+  const later = (t: number) =>
+    (nextCheckMs = nextCheckMs === undefined ? t : Math.min(nextCheckMs, t));
+
+  // 1. Timeouts first: a deleted pod frees its place for the pods decided below.
+  const live: PolicyPod[] = [];
+  for (const pod of input.pods) {
+    const v = timeoutVerdict(policy, pod, nowMs);
+    if (v.kind === 'delete') {
+      const until = nowMs + policy.timeoutMs;
+      suspended[v.unit] = Math.max(suspended[v.unit] ?? 0, until);
+      actions.push({
+        kind: 'timeout',
+        pod,
+        unit: v.unit,
+        message: `waited ${Math.round(v.waitedMs / 1000)}s in unit ${v.unit} without a node; deleted so that its owner recreates it for the next unit`,
+      });
+      continue;
+    }
+    if (v.kind === 'pending') later(v.dueMs);
+    live.push(pod);
+  }
+  for (const until of suspended) if (until !== undefined) later(until);
+
+  // 2. Gated pods, oldest first, each against counts that include the decisions before it.
+  const tallies = tallyUnits(policy, live, nodeLabels);
+  const gated = live
+    .filter((p) => hasGate(p, GATE) && !isTerminal(p) && !isTerminating(p))
+    .sort(byCreation);
+  const waitSuspended = suspended.map((u) => u !== undefined);
+  const nowIso = new Date(nowMs).toISOString();
+  let stillGated = 0;
+  const decided = new Set<PolicyPod>();
+  for (const pod of gated) {
+    const decision = chooseUnit({
+      policy,
+      pod,
+      requests: podRequests(pod),
+      tallies,
+      room: (unit) => input.room(unit, pod),
+      waitSuspended,
+    });
+    if (decision.kind === 'hold') {
+      stillGated++;
+      actions.push({ kind: 'hold', pod, reason: decision.reason, message: decision.message });
+      continue;
+    }
+    const unit = policy.units[decision.unit];
+    const tally = tallies[decision.unit];
+    if (!unit || !tally) continue;
+    const patch = assignmentPatch(pod, {
+      policy,
+      unit,
+      nowIso,
+      waiting: decision.reason === 'WaitForCapacity',
+    });
+    addToTally(policy, tally, applied(pod, patch));
+    decided.add(pod);
+    if (decision.reason === 'WaitForCapacity') later(nowMs + policy.timeoutMs);
+    actions.push({
+      kind: 'assign',
+      pod,
+      unit: decision.unit,
+      reason: decision.reason,
+      message: decision.message,
+      patch,
+    });
+  }
+
+  // 3. Deletion costs of placed pods follow the unit they count in.
+  for (const pod of live) {
+    if (decided.has(pod) || hasGate(pod, GATE) || isTerminal(pod) || isTerminating(pod)) continue;
+    const unit = unitOf(policy, pod, nodeLabels);
+    if (unit === undefined) continue;
+    const cost = deletionCost(unit, policy.units.length);
+    if (pod.metadata?.annotations?.[DELETION_COST] !== cost)
+      actions.push({ kind: 'deletionCost', pod, cost });
+  }
+  return {
+    actions,
+    tallies,
+    waitSuspendedUntil: suspended,
+    gated: stillGated,
+    ...(nextCheckMs !== undefined ? { nextCheckMs } : {}),
+  };
+}
