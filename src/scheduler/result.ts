@@ -44,17 +44,8 @@ export function assemble(
     }
     const group = p.groups[m.group]?.name;
     const reason = (group === undefined ? '' : `group ${group}: `) + parts.join('; ');
-    clusters.push(
-      group === undefined
-        ? { cluster: m.name, replicas, waiting, reason }
-        : {
-            cluster: m.name,
-            group,
-            replicas,
-            waiting,
-            reason,
-          },
-    );
+    const inGroup = group === undefined ? {} : { group };
+    clusters.push({ cluster: m.name, ...inGroup, replicas, waiting, reason });
     waitingTotal += waiting;
   });
   return { clusters, waiting: waitingTotal, unplaced: out.unplaced, provision };

@@ -39,8 +39,6 @@ export const divided: fc.Arbitrary<ReplicaScheduling> = fc.oneof(
   fc.constant(aggregated),
   staticWeights,
 );
-/** Divisions in which every usable cluster may take new replicas (no zero weights). */
-export const unweighted: fc.Arbitrary<ReplicaScheduling> = fc.constantFrom(dynamic, aggregated);
 export const anyScheduling = fc.oneof(divided, fc.constant(duplicated));
 
 export function inputs(scheduling: fc.Arbitrary<ReplicaScheduling>): fc.Arbitrary<ScheduleInput> {
