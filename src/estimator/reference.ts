@@ -26,7 +26,7 @@ function counted(pod: PodInput): string | undefined {
 }
 
 /** Requested units per node name, `pods` included, from every bound non-terminal pod. */
-function usage(pods: Iterable<PodInput>): Map<string, Units> {
+export function referenceUsage(pods: Iterable<PodInput>): Map<string, Units> {
   const used = new Map<string, Units>();
   for (const pod of pods) {
     const node = counted(pod);
@@ -54,7 +54,7 @@ export function referenceFits(
   const scope = options.nodeNames ? new Set(options.nodeNames) : undefined;
   const want = units(effectiveRequests(spec));
   want.set('pods', 1n);
-  const used = usage(pods);
+  const used = referenceUsage(pods);
   const out = new Map<string, number>();
   for (const node of nodes) {
     const name = node.metadata?.name;
@@ -96,7 +96,7 @@ export function referenceTotals(
   nodes: Iterable<NodeInput>,
   pods: readonly PodInput[],
 ): ClusterTotals {
-  const used = usage(pods);
+  const used = referenceUsage(pods);
   const resources: Record<string, { allocatable: bigint; requested: bigint }> = {};
   const entry = (r: string) => (resources[r] ??= { allocatable: 0n, requested: 0n });
   let count = 0;
