@@ -3,15 +3,20 @@ import { readFileSync } from 'node:fs';
 import {
   KubernetesObjectApi,
   PatchStrategy,
+  loadAllYaml,
   type KubeConfig,
   type KubernetesObject,
 } from '@kubernetes/client-node';
-import { parseAllDocuments } from 'yaml';
 
+/**
+ * Manifests as client-node's typed model: its serializer maps model field names back to wire
+ * names, and a plain parsed object would lose every key the model names differently (a CRD's
+ * enum, default and x-kubernetes-* schema keys).
+ */
 export function readManifests(path: string): KubernetesObject[] {
-  return parseAllDocuments(readFileSync(path, 'utf8'))
-    .map((d) => d.toJSON() as KubernetesObject | null)
-    .filter((o): o is KubernetesObject => o !== null && typeof o === 'object');
+  return (loadAllYaml(readFileSync(path, 'utf8')) as (KubernetesObject | null)[]).filter(
+    (o): o is KubernetesObject => o !== null && typeof o === 'object',
+  );
 }
 
 export async function applyObjects(

@@ -257,10 +257,11 @@ class MemberProvisioner {
       return; // CRD not installed in this member
     }
     for (const pr of list.items) {
-      if (
-        (pr.status?.conditions ?? []).some((c) => c.type === 'Provisioned' || c.type === 'Failed')
-      )
-        continue;
+      // Accepted requests are being served already; decided ones are done.
+      const decided = (pr.status?.conditions ?? []).some((c) =>
+        ['Accepted', 'Provisioned', 'Failed'].includes(c.type),
+      );
+      if (decided) continue;
       const pods: PendingPod[] = [];
       for (const set of pr.spec.podSets) {
         const tpl = await this.core
@@ -284,7 +285,15 @@ class MemberProvisioner {
       const byPool = assignPools(pods, this.shapes);
       const unplaceable = pods.length - [...byPool.values()].reduce((n, l) => n + l.length, 0);
       const plan = this.shapes.map((shape) => {
-        const spare = poolNodes.filter((n) => n.pool === shape.pool.name).map((n) => n.free);
+        // Free room on the pool's nodes and on nodes already on their way (for pending pods,
+        // which may be these same pods) counts first, so one need is never provisioned twice.
+        const spare = [
+          ...poolNodes.filter((n) => n.pool === shape.pool.name).map((n) => n.free),
+          ...Array.from(
+            { length: this.inFlight.get(shape.pool.name) ?? 0 },
+            () => new Map(shape.capacity),
+          ),
+        ];
         return { shape, add: nodesNeeded(byPool.get(shape.pool.name) ?? [], shape, spare) };
       });
       const tooMany = plan.find(({ shape, add }) => {

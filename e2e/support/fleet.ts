@@ -29,7 +29,8 @@ export function useFleet(
     state = await fleetUp({ topologyPath: join(TOPOLOGIES, topology), stateDir, ...options });
   }, FLEET_START_TIMEOUT_MS);
   afterAll(async () => {
-    await fleetDown(stateDir);
+    // SPILLWAY_KEEP_FLEET=1 leaves the fleet (and its logs) up for a look after a failure.
+    if (!process.env.SPILLWAY_KEEP_FLEET) await fleetDown(stateDir);
   }, 60_000);
   return {
     get state(): FleetState {

@@ -19,6 +19,24 @@ export function createLogger(component: string, level = process.env.LOG_LEVEL ??
   });
 }
 
+/** JSON lines to a file: for controllers run inside tests, whose output would drown the report. */
+export function fileLogger(
+  component: string,
+  path: string,
+  level = process.env.LOG_LEVEL ?? 'debug',
+): Logger {
+  return winston.createLogger({
+    level,
+    defaultMeta: { component },
+    format: winston.format.combine(
+      winston.format.timestamp(),
+      winston.format.errors({ stack: true }),
+      winston.format.json(),
+    ),
+    transports: [new winston.transports.File({ filename: path })],
+  });
+}
+
 /** A logger that drops everything: for tests and benchmarks that do not read logs. */
 export function silentLogger(): Logger {
   return winston.createLogger({ silent: true, transports: [new winston.transports.Console()] });

@@ -1,0 +1,168 @@
+/**
+ * The fleet seed's walkthrough, end to end on the demo fleet, with its manifests verbatim:
+ * 2 replicas fill cluster-idc-demo; scaling to 4 on the hub spills 2 to cluster-bj-demo, where
+ * they wait (Pending) until the simulated cloud adds GPU nodes; scaling back to 2 removes the
+ * cluster-bj-demo replicas first. The hub Deployment's status shows the aggregate throughout.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { AppsV1Api, CustomObjectsApi, type V1Pod } from '@kubernetes/client-node';
+import { hub, kubeConfigFor, member } from '../fleet/index.js';
+import { waitFor } from '../fleet/readiness.js';
+import { fileLogger } from '../../src/runtime/logger.js';
+import { join } from 'node:path';
+import { runFleetController, type FleetController } from '../../src/fleet/controller.js';
+import { useFleet } from '../support/fleet.js';
+import { clients, isRunning, isUnschedulable, podsOf } from '../support/kube.js';
+import {
+  SEED_DEMO,
+  SYSTEM_NAMESPACE,
+  installCrds,
+  kubectl,
+  registerMembers,
+  seedPolicy,
+} from '../support/spillway.js';
+
+const fleet = useFleet('seed', 'demo.yaml', { idleSeconds: 30, scaleUpDelaySeconds: 8 });
+let controller: FleetController | undefined;
+
+const idc = () => member(fleet.state, 'cluster-idc-demo');
+const bj = () => member(fleet.state, 'cluster-bj-demo');
+const hubConfig = () => hub(fleet.state).kubeconfigPath;
+
+async function qwen3Pods(cluster: 'idc' | 'bj'): Promise<V1Pod[]> {
+  const { core } = clients(kubeConfigFor(cluster === 'idc' ? idc() : bj()));
+  return (await podsOf(core, 'test', 'qwen3')).filter((p) => !p.metadata?.deletionTimestamp);
+}
+
+async function hubStatus(): Promise<{
+  replicas?: number;
+  readyReplicas?: number;
+  availableReplicas?: number;
+  observedGeneration?: number;
+  generation?: number;
+}> {
+  const d = await kubeConfigFor(hub(fleet.state))
+    .makeApiClient(AppsV1Api)
+    .readNamespacedDeployment({ name: 'qwen3', namespace: 'test' });
+  return { ...d.status, generation: d.metadata?.generation };
+}
+
+beforeAll(async () => {
+  const kc = kubeConfigFor(hub(fleet.state));
+  await installCrds(kc);
+  await registerMembers(fleet.state);
+  controller = await runFleetController({
+    hub: kc,
+    namespace: SYSTEM_NAMESPACE,
+    logger: fileLogger(
+      'fleet-controller',
+      join(fleet.state.stateDir, 'logs', 'fleet-controller.log'),
+    ),
+    recheckMs: 1000,
+    probeIntervalMs: 2000,
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await controller?.stop();
+}, 30_000);
+
+describe('seed walkthrough: elastic scheduling with multi-cluster priorities', () => {
+  it('step 1-2: the demo and its policies apply verbatim; both replicas run in the IDC cluster', async () => {
+    kubectl(hubConfig(), ['create', 'ns', 'test']);
+    expect(kubectl(hubConfig(), ['apply', '-f', SEED_DEMO])).toMatch(
+      /deployment.apps\/qwen3 created[\s\S]*service\/qwen3 created/,
+    );
+    const out = kubectl(hubConfig(), ['apply', '-f', '-'], seedPolicy(idc().name, bj().name));
+    expect(out).toMatch(/vllm-deploy-pp created[\s\S]*demo-svc created/);
+
+    await waitFor('2 Running qwen3 pods in cluster-idc-demo', 90_000, async () => {
+      const pods = await qwen3Pods('idc');
+      return pods.length === 2 && pods.every(isRunning);
+    });
+    expect(await qwen3Pods('bj')).toHaveLength(0);
+    await waitFor('hub status 2/2', 30_000, async () => (await hubStatus()).readyReplicas === 2);
+    // The Service is copied to every member cluster.
+    for (const c of [idc(), bj()]) {
+      await waitFor(`Service qwen3 in ${c.alias}`, 30_000, async () => {
+        const svc = await clients(kubeConfigFor(c)).core.readNamespacedService({
+          name: 'qwen3',
+          namespace: 'test',
+        });
+        return svc.spec?.ports?.[0]?.port === 8000;
+      });
+    }
+  }, 180_000);
+
+  it('step 3: scaling to 4 spills 2 replicas to cluster-bj-demo, Pending until GPU nodes join', async () => {
+    kubectl(hubConfig(), ['scale', 'deploy', 'qwen3', '-ntest', '--replicas=4']);
+    await waitFor('2 Pending qwen3 pods in cluster-bj-demo', 60_000, async () => {
+      const pods = await qwen3Pods('bj');
+      return (
+        pods.length === 2 && pods.every((p) => p.status?.phase === 'Pending' && isUnschedulable(p))
+      );
+    });
+    expect(await qwen3Pods('idc')).toHaveLength(2);
+
+    // ecsProvision: the cloud cluster was asked for capacity.
+    const custom = kubeConfigFor(bj()).makeApiClient(CustomObjectsApi);
+    const prs = (await custom.listNamespacedCustomObject({
+      group: 'autoscaling.x-k8s.io',
+      version: 'v1',
+      plural: 'provisioningrequests',
+      namespace: 'test',
+    })) as {
+      items: { spec: { podSets: { count: number }[] } }[];
+    };
+    expect(prs.items).toHaveLength(1);
+    expect(prs.items[0]?.spec.podSets[0]?.count).toBe(2);
+
+    await waitFor('2 Running qwen3 pods in cluster-bj-demo', 120_000, async () => {
+      const pods = await qwen3Pods('bj');
+      return pods.length === 2 && pods.every(isRunning);
+    });
+    const gpuNodes = (await clients(kubeConfigFor(bj())).core.listNode()).items.filter(
+      (n) => n.status?.allocatable?.['nvidia.com/gpu'] === '1',
+    );
+    expect(gpuNodes).toHaveLength(2);
+    await waitFor('hub status 4/4', 30_000, async () => {
+      const s = await hubStatus();
+      return s.replicas === 4 && s.readyReplicas === 4 && s.observedGeneration === s.generation;
+    });
+    const rb = (await kubeConfigFor(hub(fleet.state))
+      .makeApiClient(CustomObjectsApi)
+      .getNamespacedCustomObject({
+        group: 'fleet.spillway.dev',
+        version: 'v1alpha1',
+        plural: 'resourcebindings',
+        namespace: 'test',
+        name: 'qwen3-deployment',
+      })) as { spec: { clusters: { name: string; replicas: number; affinityName: string }[] } };
+    expect(rb.spec.clusters.map((c) => [c.name, c.replicas, c.affinityName])).toEqual([
+      [idc().name, 2, 'idc'],
+      [bj().name, 2, 'ack'],
+    ]);
+  }, 240_000);
+
+  it('step 4: scaling back to 2 removes the cluster-bj-demo replicas first', async () => {
+    const idcBefore = (await qwen3Pods('idc')).map((p) => p.metadata?.name).sort();
+    kubectl(hubConfig(), ['scale', 'deploy', 'qwen3', '-ntest', '--replicas=2']);
+    await waitFor(
+      'no qwen3 pods in cluster-bj-demo',
+      60_000,
+      async () => (await qwen3Pods('bj')).length === 0,
+    );
+    const idcAfter = await qwen3Pods('idc');
+    expect(idcAfter.map((p) => p.metadata?.name).sort()).toEqual(idcBefore);
+    expect(idcAfter.every(isRunning)).toBe(true);
+    await waitFor('hub status 2/2', 30_000, async () => {
+      const s = await hubStatus();
+      return s.replicas === 2 && s.readyReplicas === 2;
+    });
+    // The Service stays everywhere; the idle GPU nodes go after the (shortened) idle time.
+    await clients(kubeConfigFor(bj())).core.readNamespacedService({
+      name: 'qwen3',
+      namespace: 'test',
+    });
+  }, 120_000);
+});

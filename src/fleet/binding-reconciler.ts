@@ -1,0 +1,782 @@
+/**
+ * Reconciles one resource template on the hub through the pipeline: policy match (detector),
+ * ResourceBinding, scheduling, member copies (syncer), ProvisioningRequests for replicas that
+ * wait for capacity, and status aggregation back into the binding and the hub template.
+ * Idempotent: every step reads the current state and writes only differences.
+ */
+import {
+  AppsV1Api,
+  CustomObjectsApi,
+  KubernetesObjectApi,
+  PatchStrategy,
+  setHeaderOptions,
+  type KubeConfig,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
+import {
+  FLEET_API_VERSION,
+  FLEET_GROUP,
+  FLEET_VERSION,
+  DEFAULT_PROVISIONING_CLASS,
+  bindingName,
+  type AggregatedStatusItem,
+  type ResourceBinding,
+  type ResourceBindingSpec,
+  type TargetCluster,
+} from '../api/fleet.js';
+import type { AnyPropagationPolicy } from '../api/policy.js';
+import { POLICY_DEFAULTS } from '../api/policy.js';
+import type { PodTemplateInput } from '../estimator/index.js';
+import type { EventRecorder } from '../runtime/events.js';
+import { errorMessage, type Logger } from '../runtime/logger.js';
+import type { ReconcileResult } from '../runtime/workqueue.js';
+import { schedule, type ClusterState, type ScheduleResult } from '../scheduler/index.js';
+import { setCondition } from './conditions.js';
+import type { MemberRegistry } from './member-registry.js';
+import { hasReplicas, memberCopy, type TemplateObject } from './member-copy.js';
+import { FIELD_MANAGER, TEMPLATE_FINALIZER, isManagedCopy, ownershipOf } from './ownership.js';
+import { resolvePlacement } from './placement.js';
+import { choosePolicy } from './policy-match.js';
+import {
+  PR_BINDING_LABEL,
+  PR_GROUP,
+  PR_PLURAL,
+  PR_VERSION,
+  podTemplateManifest,
+  provisioningName,
+  provisioningRequestManifest,
+  type ProvisioningAsk,
+} from './provisioning.js';
+import { podTemplateOf, replicaRequirements } from './requirements.js';
+import { aggregate, aggregatedItems, type MemberWorkload } from './status-aggregate.js';
+import { parseTemplateKey, type TemplateKey } from './template-key.js';
+import type { TemplateKinds } from './template-kinds.js';
+import type { FleetMetrics } from './metrics.js';
+
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+export interface ReconcilerDeps {
+  hub: KubeConfig;
+  logger: Logger;
+  recorder: EventRecorder;
+  members: MemberRegistry;
+  templates: TemplateKinds;
+  policies: () => AnyPropagationPolicy[];
+  /** The binding as the hub has it now (from a watch). */
+  binding: (namespace: string, name: string) => ResourceBinding | undefined;
+  metrics: FleetMetrics;
+  /** Re-check period while replicas wait, are not ready, or a timeout may expire. */
+  recheckMs?: number;
+}
+
+/** A member copy we created earlier: where it is (from the binding's last result). */
+function previousClusters(b: ResourceBinding | undefined): string[] {
+  const names = new Set<string>();
+  for (const c of b?.spec.clusters ?? []) names.add(c.name);
+  for (const s of b?.status?.aggregatedStatus ?? []) if (s.applied) names.add(s.clusterName);
+  return [...names].sort();
+}
+
+function previousResult(b: ResourceBinding | undefined): ScheduleResult | undefined {
+  if (!b?.spec.clusters) return undefined;
+  const waitingOf = new Map(
+    (b.status?.aggregatedStatus ?? []).map((s) => [s.clusterName, s.waitingForCapacity ?? 0]),
+  );
+  const clusters = b.spec.clusters.map((c) => ({
+    cluster: c.name,
+    replicas: c.replicas ?? 0,
+    waiting: waitingOf.get(c.name) ?? 0,
+    reason: c.reason ?? '',
+    ...(c.affinityName ? { group: c.affinityName } : {}),
+  }));
+  return { clusters, waiting: b.status?.waitingForCapacity ?? 0, unplaced: 0, provision: [] };
+}
+
+export class BindingReconciler {
+  private readonly objects: KubernetesObjectApi;
+  private readonly custom: CustomObjectsApi;
+  private readonly apps: AppsV1Api;
+
+  constructor(private readonly deps: ReconcilerDeps) {
+    this.objects = KubernetesObjectApi.makeApiClient(deps.hub);
+    this.custom = deps.hub.makeApiClient(CustomObjectsApi);
+    this.apps = deps.hub.makeApiClient(AppsV1Api);
+  }
+
+  async reconcile(keyText: string): Promise<ReconcileResult | undefined> {
+    const key = parseTemplateKey(keyText);
+    const log = this.deps.logger.child({ key: `${key.kind}/${key.namespace}/${key.name}` });
+    const template = this.deps.templates.get(key, key.namespace, key.name) as
+      TemplateObject | undefined;
+    const bName = bindingName(key.name, key.kind);
+    const binding = this.deps.binding(key.namespace, bName);
+
+    if (!template || template.metadata.deletionTimestamp) {
+      // The template is going: its copies go too, unless the policy said to keep them.
+      await this.removeCopies(
+        key,
+        binding,
+        binding?.spec.preserveResourcesOnDeletion ?? false,
+        log,
+      );
+      await this.deleteBinding(key.namespace, bName);
+      if (template) await this.setFinalizer(template, false);
+      return undefined;
+    }
+
+    const choice = choosePolicy(
+      {
+        apiVersion: key.apiVersion,
+        kind: key.kind,
+        namespace: key.namespace,
+        name: key.name,
+        labels: template.metadata.labels ?? {},
+      },
+      this.deps.policies(),
+    );
+    if (!choice) {
+      if (binding) {
+        log.info('no policy claims the template any more; removing its copies');
+        await this.removeCopies(
+          key,
+          binding,
+          binding.spec.preserveResourcesOnDeletion ?? false,
+          log,
+        );
+        await this.deleteBinding(key.namespace, bName);
+      }
+      await this.setFinalizer(template, false);
+      return undefined;
+    }
+    const policy = choice.policy;
+    await this.setFinalizer(template, true);
+
+    const placement = resolvePlacement(policy.spec.placement, this.deps.members.infos());
+    const withReplicas = hasReplicas(template);
+    // Kinds without replicas are scheduled as one copy per selected cluster.
+    const replicas = withReplicas ? Number(template.spec?.replicas ?? 1) : 1;
+    const podTemplate = podTemplateOf(template);
+    const now = Date.now();
+    const spilloverMs =
+      (policy.spec.failover?.application?.spilloverAfterSeconds ??
+        POLICY_DEFAULTS.spilloverAfterSeconds) * 1000;
+    const ecsProvision = policy.spec.autoScaling?.ecsProvision === true;
+
+    // Scheduler input: every cluster the placement names or that holds a copy now.
+    const names = new Set([
+      ...placement.groups.flatMap((g) => g.clusters),
+      ...previousClusters(binding),
+    ]);
+    // Estimates from a member whose caches are still filling would read as "no room".
+    const filling = [...names].filter((n) => {
+      const c = this.deps.members.get(n)?.connection;
+      return c?.probeResult.ready === true && !c.synced;
+    });
+    if (filling.length > 0) {
+      log.debug('waiting for member caches', { members: filling });
+      return { requeueAfterMs: 500 };
+    }
+    const prev = previousResult(binding);
+    const prevOf = new Map((prev?.clusters ?? []).map((c) => [c.cluster, c]));
+    const states: ClusterState[] = [...names].sort().map((name) => {
+      const m = this.deps.members.get(name);
+      const conn = m?.connection;
+      const cur = withReplicas ? (prevOf.get(name)?.replicas ?? 0) : 0;
+      const copy = conn?.copies.get(template.metadata.name ?? '', key.namespace);
+      // A kind without pods needs no capacity: one copy always fits.
+      let avail = podTemplate ? 0 : replicas;
+      let stuck = 0;
+      if (conn?.synced && podTemplate && conn.probeResult.ready) {
+        const selector = (template.spec?.selector ?? {}) as {
+          matchLabels?: Record<string, string>;
+        };
+        const pending = conn.pending.count(key.namespace, selector, spilloverMs, now);
+        // Our own pods not placed yet will take capacity the estimator still counts as free.
+        avail = Math.max(
+          0,
+          conn.estimator.maxReplicas(podTemplate as PodTemplateInput) - pending.pending,
+        );
+        stuck = spilloverMs > 0 ? Math.min(cur, pending.unschedulableFor) : 0;
+      }
+      const canProvision = m?.spec.spec.provisioning?.enabled === true;
+      const state: ClusterState = {
+        name,
+        cur,
+        avail,
+        canProvision,
+        notReadySeconds: conn ? conn.notReadySeconds(now) : Number.MAX_SAFE_INTEGER,
+        // A cluster that can provision keeps its waiting replicas: nodes are on the way.
+        stuck: canProvision && ecsProvision ? 0 : stuck,
+      };
+      if (copy?.status) return { ...state, ready: Math.min(cur, copy.status.readyReplicas ?? 0) };
+      return state;
+    });
+
+    let result: ScheduleResult;
+    try {
+      result = schedule({
+        replicas,
+        groups: placement.groups,
+        scheduling: placement.scheduling,
+        clusters: states,
+        ecsProvision,
+        tolerationSeconds:
+          policy.spec.failover?.cluster?.tolerationSeconds ??
+          POLICY_DEFAULTS.clusterTolerationSeconds,
+        ...(prev ? { previous: prev } : {}),
+      });
+    } catch (err) {
+      await this.recordOnce(template, 'Warning', 'ScheduleFailed', errorMessage(err));
+      throw err;
+    }
+    const targets: TargetCluster[] = result.clusters
+      .filter((c) => c.replicas > 0)
+      .map((c) => ({
+        name: c.cluster,
+        ...(withReplicas ? { replicas: c.replicas } : {}),
+        ...(c.group ? { affinityName: c.group } : {}),
+        reason: c.reason,
+      }));
+    this.deps.metrics.observeSchedule(key, targets, result);
+
+    const spec: ResourceBindingSpec = {
+      resource: {
+        apiVersion: key.apiVersion,
+        kind: key.kind,
+        namespace: key.namespace,
+        name: key.name,
+        uid: template.metadata.uid as string,
+        resourceVersion: template.metadata.resourceVersion as string,
+      },
+      replicas: withReplicas ? replicas : 0,
+      policy: {
+        kind: policy.kind,
+        name: policy.metadata.name ?? '',
+        ...(policy.kind === 'PropagationPolicy'
+          ? { namespace: policy.metadata.namespace ?? '' }
+          : {}),
+      },
+      preserveResourcesOnDeletion: policy.spec.preserveResourcesOnDeletion ?? false,
+      clusters: targets,
+    };
+    const req = replicaRequirements(template);
+    if (req) spec.replicaRequirements = req;
+    if (policy.spec.placement) spec.placement = policy.spec.placement;
+    if (policy.spec.autoScaling) spec.autoScaling = policy.spec.autoScaling;
+    const applied = await this.applyBinding(key, template, spec);
+
+    if (
+      prev &&
+      JSON.stringify(prev.clusters.map((c) => [c.cluster, c.replicas])) !==
+        JSON.stringify(targets.map((t) => [t.name, t.replicas ?? 0]))
+    ) {
+      await this.deps.recorder.record(
+        this.ref(template),
+        'Normal',
+        'Scheduled',
+        targets.map((t) => `${t.name}: ${t.replicas ?? 'all'} (${t.reason ?? ''})`).join('; '),
+      );
+    }
+
+    // Syncer: copies where the result puts replicas, none elsewhere.
+    const workloads: MemberWorkload[] = [];
+    const conflicts: string[] = [];
+    const keep = new Set(targets.map((t) => t.name));
+    for (const t of targets) {
+      const conn = this.deps.members.get(t.name)?.connection;
+      const waitingHere = result.clusters.find((c) => c.cluster === t.name)?.waiting ?? 0;
+      if (!conn || !conn.probeResult.ready) {
+        workloads.push({
+          cluster: t.name,
+          applied: false,
+          upToDate: false,
+          waitingForCapacity: waitingHere,
+          message: 'member not reachable',
+        });
+        continue;
+      }
+      try {
+        const copy = memberCopy(
+          template,
+          `${key.namespace}/${bName}`,
+          withReplicas ? (t.replicas ?? 0) : undefined,
+        );
+        const outcome = await this.applyCopy(conn.kubeConfig, copy, template);
+        if (outcome === 'conflict') {
+          conflicts.push(t.name);
+          workloads.push({
+            cluster: t.name,
+            applied: false,
+            upToDate: false,
+            message: `a ${key.kind} ${key.namespace}/${key.name} not created by Spillway exists; set annotation fleet.spillway.dev/adopt-existing=true on the template to adopt it`,
+          });
+          continue;
+        }
+        const live = conn.copies.get(key.name, key.namespace);
+        workloads.push({
+          cluster: t.name,
+          applied: true,
+          upToDate: live
+            ? (live.status?.observedGeneration ?? 0) >= (live.metadata?.generation ?? 0)
+            : false,
+          ...(live?.status ? { status: live.status } : {}),
+          waitingForCapacity: waitingHere,
+        });
+      } catch (err) {
+        workloads.push({
+          cluster: t.name,
+          applied: false,
+          upToDate: false,
+          message: errorMessage(err),
+        });
+        log.warn('could not apply member copy', { member: t.name, error: errorMessage(err) });
+      }
+    }
+    for (const name of previousClusters(binding)) {
+      if (!keep.has(name)) await this.removeCopy(name, key, log);
+    }
+
+    await this.syncProvisioning(key, template, bName, result, ecsProvision, log);
+    await this.writeStatus(
+      key,
+      template,
+      bName,
+      applied,
+      workloads,
+      result,
+      conflicts,
+      choice.tiedWith,
+      placement.unknownClusters,
+    );
+
+    const settled =
+      result.waiting === 0 &&
+      workloads.every(
+        (w) =>
+          w.applied && w.upToDate && (w.status?.readyReplicas ?? 0) >= (w.status?.replicas ?? 0),
+      );
+    return settled ? undefined : { requeueAfterMs: this.deps.recheckMs ?? 5000 };
+  }
+
+  private ref(t: TemplateObject) {
+    return {
+      apiVersion: t.apiVersion,
+      kind: t.kind,
+      namespace: t.metadata.namespace ?? '',
+      name: t.metadata.name ?? '',
+      uid: t.metadata.uid as string,
+    };
+  }
+
+  private async recordOnce(
+    t: TemplateObject,
+    type: 'Normal' | 'Warning',
+    reason: string,
+    message: string,
+  ): Promise<void> {
+    await this.deps.recorder.record(this.ref(t), type, reason, message);
+  }
+
+  private async setFinalizer(template: TemplateObject, present: boolean): Promise<void> {
+    const finalizers = (template.metadata.finalizers as string[] | undefined) ?? [];
+    const has = finalizers.includes(TEMPLATE_FINALIZER);
+    if (has === present) return;
+    const next = present
+      ? [...finalizers, TEMPLATE_FINALIZER]
+      : finalizers.filter((f) => f !== TEMPLATE_FINALIZER);
+    // resourceVersion makes the merge patch fail on a concurrent change instead of losing it.
+    await this.objects.patch(
+      {
+        apiVersion: template.apiVersion,
+        kind: template.kind,
+        metadata: {
+          name: template.metadata.name,
+          namespace: template.metadata.namespace,
+          resourceVersion: template.metadata.resourceVersion as string,
+          finalizers: next,
+        },
+      },
+      undefined,
+      undefined,
+      FIELD_MANAGER,
+      undefined,
+      PatchStrategy.MergePatch,
+    );
+  }
+
+  private async applyBinding(
+    key: TemplateKey,
+    template: TemplateObject,
+    spec: ResourceBindingSpec,
+  ): Promise<ResourceBinding> {
+    const body = {
+      apiVersion: FLEET_API_VERSION,
+      kind: 'ResourceBinding',
+      metadata: {
+        name: bindingName(key.name, key.kind),
+        namespace: key.namespace,
+        // The hub's garbage collector removes the binding with its template.
+        ownerReferences: [
+          {
+            apiVersion: template.apiVersion,
+            kind: template.kind,
+            name: key.name,
+            uid: template.metadata.uid as string,
+            controller: true,
+            blockOwnerDeletion: false,
+          },
+        ],
+      },
+      spec,
+    };
+    return (await this.objects.patch(
+      body as KubernetesObject,
+      undefined,
+      undefined,
+      FIELD_MANAGER,
+      true,
+      PatchStrategy.ServerSideApply,
+    )) as unknown as ResourceBinding;
+  }
+
+  private async deleteBinding(namespace: string, name: string): Promise<void> {
+    await this.custom
+      .deleteNamespacedCustomObject({
+        group: FLEET_GROUP,
+        version: FLEET_VERSION,
+        plural: 'resourcebindings',
+        namespace,
+        name,
+      })
+      .catch((err: unknown) => {
+        if ((err as { code?: number }).code !== 404) throw err;
+      });
+  }
+
+  /** Server-side applies a copy unless the member has a foreign object of that name. */
+  private async applyCopy(
+    kc: KubeConfig,
+    copy: TemplateObject,
+    template: TemplateObject,
+  ): Promise<'applied' | 'conflict'> {
+    const api = KubernetesObjectApi.makeApiClient(kc);
+    const header = {
+      apiVersion: copy.apiVersion,
+      kind: copy.kind,
+      metadata: { name: copy.metadata.name ?? '', namespace: copy.metadata.namespace ?? '' },
+    };
+    let existing: KubernetesObject | undefined;
+    try {
+      existing = await api.read(header);
+    } catch (err) {
+      if ((err as { code?: number }).code !== 404) throw err;
+      if (copy.metadata.namespace) await this.ensureNamespace(api, copy.metadata.namespace);
+    }
+    const own = ownershipOf(
+      existing as { metadata?: { labels?: Record<string, string> } } | undefined,
+      template,
+    );
+    if (own === 'foreign') return 'conflict';
+    await api.patch(
+      copy as KubernetesObject,
+      undefined,
+      undefined,
+      FIELD_MANAGER,
+      true,
+      PatchStrategy.ServerSideApply,
+    );
+    return 'applied';
+  }
+
+  private async ensureNamespace(api: KubernetesObjectApi, namespace: string): Promise<void> {
+    try {
+      await api.read({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+    } catch (err) {
+      if ((err as { code?: number }).code !== 404) throw err;
+      await api
+        .create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } })
+        .catch((e: unknown) => {
+          if ((e as { code?: number }).code !== 409) throw e;
+        });
+    }
+  }
+
+  /** Deletes our copy in one member; an object we did not create is never touched. */
+  private async removeCopy(member: string, key: TemplateKey, log: Logger): Promise<void> {
+    const conn = this.deps.members.get(member)?.connection;
+    if (!conn) return;
+    const api = KubernetesObjectApi.makeApiClient(conn.kubeConfig);
+    const header = {
+      apiVersion: key.apiVersion,
+      kind: key.kind,
+      metadata: { name: key.name, namespace: key.namespace },
+    };
+    try {
+      const existing = await api.read(header);
+      if (!isManagedCopy(existing as { metadata?: { labels?: Record<string, string> } })) return;
+      await api.delete(header);
+      log.info('removed member copy', { member });
+    } catch (err) {
+      if ((err as { code?: number }).code !== 404) throw err;
+    }
+    await this.cleanupProvisioning(
+      conn.kubeConfig,
+      key.namespace,
+      bindingName(key.name, key.kind),
+      new Set(),
+    );
+  }
+
+  private async removeCopies(
+    key: TemplateKey,
+    binding: ResourceBinding | undefined,
+    preserve: boolean,
+    log: Logger,
+  ): Promise<void> {
+    if (preserve) {
+      log.info('preserveResourcesOnDeletion: leaving member copies in place');
+      return;
+    }
+    for (const member of previousClusters(binding)) await this.removeCopy(member, key, log);
+  }
+
+  private async syncProvisioning(
+    key: TemplateKey,
+    template: TemplateObject,
+    bName: string,
+    result: ScheduleResult,
+    ecsProvision: boolean,
+    log: Logger,
+  ): Promise<void> {
+    const pod = podTemplateOf(template);
+    for (const entry of result.clusters) {
+      const m = this.deps.members.get(entry.cluster);
+      const conn = m?.connection;
+      if (!conn?.probeResult.ready) continue;
+      const signal = result.provision.find((p) => p.cluster === entry.cluster);
+      const want = new Set<string>();
+      if (
+        ecsProvision &&
+        signal &&
+        signal.replicas > 0 &&
+        pod?.spec &&
+        conn.probeResult.provisioningRequestSupported
+      ) {
+        const ask: ProvisioningAsk = {
+          namespace: key.namespace,
+          workload: key.name,
+          bindingName: bName,
+          podSpec: pod.spec,
+          podLabels: pod.metadata?.labels ?? {},
+          count: signal.replicas,
+          className: m?.spec.spec.provisioning?.provisioningClassName ?? DEFAULT_PROVISIONING_CLASS,
+        };
+        want.add(provisioningName(ask));
+        const created = await this.ensureProvisioning(conn.kubeConfig, ask);
+        if (created) {
+          log.info('asked member for capacity', {
+            member: entry.cluster,
+            replicas: signal.replicas,
+            request: provisioningName(ask),
+          });
+          this.deps.metrics.provisioningRequests.inc({ cluster: entry.cluster });
+          await this.recordOnce(
+            template,
+            'Normal',
+            'ProvisioningRequested',
+            `asked ${entry.cluster} for nodes for ${signal.replicas} replicas (ProvisioningRequest ${key.namespace}/${provisioningName(ask)})`,
+          );
+        }
+      }
+      await this.cleanupProvisioning(conn.kubeConfig, key.namespace, bName, want);
+    }
+  }
+
+  private async ensureProvisioning(kc: KubeConfig, ask: ProvisioningAsk): Promise<boolean> {
+    const api = KubernetesObjectApi.makeApiClient(kc);
+    const pr = provisioningRequestManifest(ask) as unknown as KubernetesObject;
+    try {
+      await api.read({
+        apiVersion: pr.apiVersion ?? '',
+        kind: pr.kind ?? '',
+        metadata: { name: pr.metadata?.name ?? '', namespace: ask.namespace },
+      });
+      return false;
+    } catch (err) {
+      if ((err as { code?: number }).code !== 404) throw err;
+    }
+    await api.patch(
+      podTemplateManifest(ask) as unknown as KubernetesObject,
+      undefined,
+      undefined,
+      FIELD_MANAGER,
+      true,
+      PatchStrategy.ServerSideApply,
+    );
+    await api.create(pr);
+    return true;
+  }
+
+  /** Deletes this binding's requests (and their pod templates) other than `keep`. */
+  private async cleanupProvisioning(
+    kc: KubeConfig,
+    namespace: string,
+    bName: string,
+    keep: Set<string>,
+  ): Promise<void> {
+    const custom = kc.makeApiClient(CustomObjectsApi);
+    let items: { metadata: { name: string } }[];
+    try {
+      const list = (await custom.listNamespacedCustomObject({
+        group: PR_GROUP,
+        version: PR_VERSION,
+        plural: PR_PLURAL,
+        namespace,
+        labelSelector: `${PR_BINDING_LABEL}=${bName}`,
+      })) as { items: { metadata: { name: string } }[] };
+      items = list.items;
+    } catch {
+      return; // the member does not serve ProvisioningRequests
+    }
+    const api = KubernetesObjectApi.makeApiClient(kc);
+    for (const it of items) {
+      if (keep.has(it.metadata.name)) continue;
+      await custom
+        .deleteNamespacedCustomObject({
+          group: PR_GROUP,
+          version: PR_VERSION,
+          plural: PR_PLURAL,
+          namespace,
+          name: it.metadata.name,
+        })
+        .catch(() => undefined);
+      await api
+        .delete({
+          apiVersion: 'v1',
+          kind: 'PodTemplate',
+          metadata: { name: it.metadata.name, namespace },
+        })
+        .catch(() => undefined);
+    }
+  }
+
+  private async writeStatus(
+    key: TemplateKey,
+    template: TemplateObject,
+    bName: string,
+    binding: ResourceBinding,
+    workloads: MemberWorkload[],
+    result: ScheduleResult,
+    conflicts: string[],
+    tiedWith: AnyPropagationPolicy[],
+    unknownClusters: string[],
+  ): Promise<void> {
+    const now = new Date();
+    const gen = binding.metadata.generation;
+    let conditions = binding.status?.conditions;
+    const scheduledMsg =
+      unknownClusters.length > 0
+        ? `scheduled; clusters not registered: ${unknownClusters.join(', ')}`
+        : result.waiting > 0
+          ? `${result.waiting} replicas wait for capacity`
+          : 'scheduled';
+    conditions = setCondition(
+      conditions,
+      'Scheduled',
+      result.unplaced > 0 ? 'False' : 'True',
+      result.unplaced > 0 ? 'NoCluster' : result.waiting > 0 ? 'WaitingForCapacity' : 'Success',
+      result.unplaced > 0 ? `${result.unplaced} replicas have no usable cluster` : scheduledMsg,
+      gen,
+      now,
+    );
+    const allApplied = workloads.every((w) => w.applied);
+    conditions = setCondition(
+      conditions,
+      'FullyApplied',
+      allApplied ? 'True' : 'False',
+      allApplied ? 'Applied' : 'NotApplied',
+      allApplied
+        ? 'every member copy is applied'
+        : workloads
+            .filter((w) => !w.applied)
+            .map((w) => `${w.cluster}: ${w.message ?? 'not applied'}`)
+            .join('; '),
+      gen,
+      now,
+    );
+    const conflictMsg = [
+      ...conflicts.map(
+        (c) =>
+          `member ${c} has a ${key.kind} ${key.namespace}/${key.name} that Spillway did not create`,
+      ),
+      ...(tiedWith.length > 0
+        ? [`policies tie for this template: ${tiedWith.map((p) => p.metadata.name).join(', ')}`]
+        : []),
+    ];
+    conditions = setCondition(
+      conditions,
+      'Conflict',
+      conflictMsg.length > 0 ? 'True' : 'False',
+      conflictMsg.length > 0 ? 'ConflictFound' : 'NoConflict',
+      conflictMsg.join('; ') || 'no conflict',
+      gen,
+      now,
+    );
+    if (conflicts.length > 0)
+      await this.recordOnce(template, 'Warning', 'Conflict', conflictMsg.join('; '));
+
+    const items: AggregatedStatusItem[] = aggregatedItems(workloads);
+    const hubStatus = aggregate(workloads);
+    await this.custom
+      .patchNamespacedCustomObjectStatus(
+        {
+          group: FLEET_GROUP,
+          version: FLEET_VERSION,
+          plural: 'resourcebindings',
+          namespace: key.namespace,
+          name: bName,
+          body: {
+            status: {
+              observedGeneration: gen,
+              schedulerObservedGeneration: gen,
+              lastScheduledTime: now.toISOString(),
+              conditions,
+              readyReplicas: hubStatus.readyReplicas,
+              waitingForCapacity: result.waiting,
+              aggregatedStatus: items,
+            },
+          },
+        },
+        mergePatch,
+      )
+      .catch((err: unknown) =>
+        this.deps.logger.warn('could not write binding status', {
+          binding: `${key.namespace}/${bName}`,
+          error: errorMessage(err),
+        }),
+      );
+
+    if (key.apiVersion === 'apps/v1' && key.kind === 'Deployment') {
+      const upToDate = workloads.every((w) => w.applied && w.upToDate);
+      const observed = upToDate
+        ? template.metadata.generation
+        : ((template as { status?: { observedGeneration?: number } }).status?.observedGeneration ??
+          0);
+      await this.apps
+        .patchNamespacedDeploymentStatus(
+          {
+            name: key.name,
+            namespace: key.namespace,
+            body: { status: { ...hubStatus, observedGeneration: observed } },
+          },
+          mergePatch,
+        )
+        .catch((err: unknown) =>
+          this.deps.logger.warn('could not write template status', {
+            template: `${key.namespace}/${key.name}`,
+            error: errorMessage(err),
+          }),
+        );
+    }
+  }
+}

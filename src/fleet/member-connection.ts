@@ -1,0 +1,193 @@
+/**
+ * One member cluster as the fleet controller sees it: a client from its kubeconfig Secret,
+ * node and pod streams feeding the estimator and the pending-pod index, a watch of Spillway's
+ * own workload copies (for status), and a health probe. A member that cannot be reached only
+ * makes its own streams retry; nothing here blocks other members.
+ */
+import {
+  ApisApi,
+  AppsV1Api,
+  CoreV1Api,
+  KubeConfig,
+  VersionApi,
+  type V1Deployment,
+  type V1Node,
+  type V1Pod,
+} from '@kubernetes/client-node';
+import { Estimator, podKey } from '../estimator/index.js';
+import type { NodeInput, PodInput } from '../estimator/index.js';
+import { ListWatchStream } from '../runtime/stream.js';
+import { WatchedCache } from '../runtime/informer.js';
+import { errorMessage, type Logger } from '../runtime/logger.js';
+import { BINDING_ANNOTATION, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from './ownership.js';
+import { PendingPods } from './pending-pods.js';
+
+export interface ProbeResult {
+  ready: boolean;
+  message: string;
+  version?: string;
+  provisioningRequestSupported?: boolean;
+}
+
+export interface MemberEvents {
+  /** A copy's status changed: re-reconcile the binding (hub namespace/name). */
+  copyChanged: (bindingKey: string) => void;
+  /** Nodes or pods changed: capacity may have moved. */
+  capacityChanged: (member: string) => void;
+}
+
+export class MemberConnection {
+  readonly kubeConfig: KubeConfig;
+  readonly core: CoreV1Api;
+  readonly apps: AppsV1Api;
+  readonly estimator = new Estimator();
+  readonly pending = new PendingPods();
+  private readonly nodes: ListWatchStream<V1Node>;
+  private readonly pods: ListWatchStream<V1Pod>;
+  readonly copies: WatchedCache<V1Deployment>;
+  /** Names and keys currently in the estimator, to drop what a re-list no longer has. */
+  private readonly nodeNames = new Set<string>();
+  private readonly podKeys = new Set<string>();
+  private started = false;
+  /** ms since epoch when the last successful probe was; 0 before any. */
+  lastReadyMs = 0;
+  /** ms since epoch when the member stopped answering; undefined while Ready. */
+  notReadySinceMs: number | undefined;
+  probeResult: ProbeResult = { ready: false, message: 'not probed yet' };
+
+  constructor(
+    readonly name: string,
+    kubeconfigYaml: string,
+    private readonly logger: Logger,
+    private readonly events: MemberEvents,
+  ) {
+    this.kubeConfig = new KubeConfig();
+    this.kubeConfig.loadFromString(kubeconfigYaml);
+    this.core = this.kubeConfig.makeApiClient(CoreV1Api);
+    this.apps = this.kubeConfig.makeApiClient(AppsV1Api);
+    const log = logger.child({ member: name });
+    this.nodes = new ListWatchStream<V1Node>({
+      kubeConfig: this.kubeConfig,
+      path: '/api/v1/nodes',
+      list: (token) => this.core.listNode({ limit: 500, _continue: token }),
+      logger: log,
+      onSnapshot: (items) => {
+        const now = new Set(items.map((i) => i.metadata?.name ?? ''));
+        for (const n of this.nodeNames) if (!now.has(n)) this.estimator.removeNode(n);
+        this.nodeNames.clear();
+        for (const n of items) this.upsertNode(n);
+        this.events.capacityChanged(name);
+      },
+      onEvent: (type, n) => {
+        if (type === 'DELETED') {
+          this.estimator.removeNode(n.metadata?.name ?? '');
+          this.nodeNames.delete(n.metadata?.name ?? '');
+        } else this.upsertNode(n);
+        this.events.capacityChanged(name);
+      },
+    });
+    this.pods = new ListWatchStream<V1Pod>({
+      kubeConfig: this.kubeConfig,
+      path: '/api/v1/pods',
+      list: (token) => this.core.listPodForAllNamespaces({ limit: 500, _continue: token }),
+      logger: log,
+      onSnapshot: (items) => {
+        const now = new Set(items.map((i) => podKey(i as PodInput)));
+        for (const key of this.podKeys) if (!now.has(key)) this.estimator.removePod(key);
+        this.podKeys.clear();
+        for (const p of items) this.upsertPod(p);
+        this.pending.reset(items);
+        this.events.capacityChanged(name);
+      },
+      onEvent: (type, p) => {
+        if (type === 'DELETED') {
+          this.estimator.removePod(p as PodInput);
+          this.podKeys.delete(podKey(p as PodInput));
+          this.pending.remove(p);
+        } else {
+          this.upsertPod(p);
+          this.pending.upsert(p);
+        }
+        this.events.capacityChanged(name);
+      },
+    });
+    this.copies = new WatchedCache<V1Deployment>({
+      kubeConfig: this.kubeConfig,
+      path: '/apis/apps/v1/deployments',
+      labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`,
+      list: () =>
+        this.apps.listDeploymentForAllNamespaces({
+          labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`,
+        }),
+      logger: log,
+      resyncMs: 60_000,
+    });
+    this.copies.on((d) => {
+      const key = d.metadata?.annotations?.[BINDING_ANNOTATION];
+      if (key) this.events.copyChanged(key);
+    });
+  }
+
+  private upsertNode(n: V1Node): void {
+    this.estimator.upsertNode(n as NodeInput);
+    this.nodeNames.add(n.metadata?.name ?? '');
+  }
+
+  private upsertPod(p: V1Pod): void {
+    this.estimator.upsertPod(p as PodInput);
+    this.podKeys.add(podKey(p as PodInput));
+  }
+
+  /** Starts the streams in the background; the first probe decides readiness. */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    void this.nodes.start();
+    void this.pods.start();
+    void this.copies.start();
+  }
+
+  get synced(): boolean {
+    return this.nodes.hasSynced && this.pods.hasSynced && this.copies.hasSynced;
+  }
+
+  async probe(nowMs = Date.now()): Promise<ProbeResult> {
+    try {
+      const version = await this.kubeConfig.makeApiClient(VersionApi).getCode();
+      await this.core.listNode({ limit: 1 });
+      let prSupported = false;
+      try {
+        const groups = await this.kubeConfig.makeApiClient(ApisApi).getAPIVersions();
+        prSupported = groups.groups.some((g) => g.name === 'autoscaling.x-k8s.io');
+      } catch {
+        prSupported = false;
+      }
+      this.lastReadyMs = nowMs;
+      this.notReadySinceMs = undefined;
+      this.probeResult = {
+        ready: true,
+        message: 'API server reachable',
+        version: version.gitVersion,
+        provisioningRequestSupported: prSupported,
+      };
+    } catch (err) {
+      this.notReadySinceMs ??= nowMs;
+      this.probeResult = { ready: false, message: `API server unreachable: ${errorMessage(err)}` };
+      this.logger.warn('member probe failed', { member: this.name, error: errorMessage(err) });
+    }
+    return this.probeResult;
+  }
+
+  /** Seconds since the member stopped answering (0 while Ready). */
+  notReadySeconds(nowMs = Date.now()): number {
+    return this.notReadySinceMs === undefined
+      ? 0
+      : Math.floor((nowMs - this.notReadySinceMs) / 1000);
+  }
+
+  stop(): void {
+    this.nodes.stop();
+    this.pods.stop();
+    void this.copies.stop();
+  }
+}

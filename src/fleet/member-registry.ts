@@ -1,0 +1,241 @@
+/**
+ * The registered member clusters: watches MemberCluster objects on the hub, keeps a
+ * MemberConnection per member (rebuilt when its kubeconfig changes), probes each one
+ * periodically and writes the result to MemberCluster.status (Ready condition, version,
+ * capacity summary).
+ */
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  PatchStrategy,
+  setHeaderOptions,
+  type KubeConfig,
+  type KubernetesListObject,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
+import {
+  DEFAULT_KUBECONFIG_KEY,
+  FLEET_GROUP,
+  FLEET_VERSION,
+  type MemberCluster,
+  type MemberClusterStatus,
+} from '../api/fleet.js';
+import { formatQuantity } from '../estimator/index.js';
+import { WatchedCache } from '../runtime/informer.js';
+import { errorMessage, type Logger } from '../runtime/logger.js';
+import { setCondition } from './conditions.js';
+import { MemberConnection, type MemberEvents } from './member-connection.js';
+import type { MemberInfo } from './placement.js';
+
+/** The watch delivers client-node objects; their JSON is our MemberCluster shape. */
+function asMember(o: KubernetesObject): MemberCluster {
+  return o as unknown as MemberCluster;
+}
+
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+export interface RegisteredMember {
+  spec: MemberCluster;
+  connection?: MemberConnection;
+  /** Why there is no connection (bad Secret, unparsable kubeconfig). */
+  error?: string;
+}
+
+export class MemberRegistry {
+  private readonly cache: WatchedCache<KubernetesObject>;
+  private readonly members = new Map<string, RegisteredMember & { secretVersion?: string }>();
+  private readonly core: CoreV1Api;
+  private readonly custom: CustomObjectsApi;
+  private probeTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly hub: KubeConfig,
+    private readonly logger: Logger,
+    private readonly events: MemberEvents & { membersChanged: () => void },
+    private readonly probeIntervalMs = 5000,
+  ) {
+    this.core = hub.makeApiClient(CoreV1Api);
+    this.custom = hub.makeApiClient(CustomObjectsApi);
+    this.cache = new WatchedCache<KubernetesObject>({
+      kubeConfig: hub,
+      path: `/apis/${FLEET_GROUP}/${FLEET_VERSION}/memberclusters`,
+      list: async () =>
+        (await this.custom.listClusterCustomObject({
+          group: FLEET_GROUP,
+          version: FLEET_VERSION,
+          plural: 'memberclusters',
+        })) as KubernetesListObject<KubernetesObject>,
+      logger,
+      resyncMs: 30_000,
+    });
+    this.cache.on((obj, event) => {
+      if (event !== 'resync')
+        void this.sync(asMember(obj), event === 'delete').then(() => this.events.membersChanged());
+    });
+  }
+
+  /** MemberCluster objects as the hub has them. */
+  list(): MemberCluster[] {
+    return this.cache.list().map(asMember);
+  }
+
+  async start(): Promise<void> {
+    await this.cache.start();
+    await Promise.all(this.list().map((mc) => this.sync(mc, false)));
+    await this.probeAll();
+    const loop = () => {
+      this.probeTimer = setTimeout(() => {
+        void this.probeAll().finally(loop);
+      }, this.probeIntervalMs);
+    };
+    loop();
+  }
+
+  stop(): void {
+    if (this.probeTimer) clearTimeout(this.probeTimer);
+    for (const m of this.members.values()) m.connection?.stop();
+    void this.cache.stop();
+  }
+
+  /** Registered members, for placement (name and labels). */
+  infos(): MemberInfo[] {
+    return this.list().map((mc) => ({
+      name: mc.metadata.name ?? '',
+      labels: mc.metadata.labels ?? {},
+    }));
+  }
+
+  get(name: string): RegisteredMember | undefined {
+    return this.members.get(name);
+  }
+
+  get allSynced(): boolean {
+    return [...this.members.values()].every(
+      (m) => !m.connection || m.connection.synced || !m.connection.probeResult.ready,
+    );
+  }
+
+  private async sync(mc: MemberCluster, deleted: boolean): Promise<void> {
+    const name = mc.metadata.name ?? '';
+    const existing = this.members.get(name);
+    if (deleted) {
+      existing?.connection?.stop();
+      this.members.delete(name);
+      return;
+    }
+    const ref = mc.spec.kubeconfigSecretRef;
+    try {
+      const secret = await this.core.readNamespacedSecret({
+        name: ref.name,
+        namespace: ref.namespace,
+      });
+      const data = secret.data?.[ref.key ?? DEFAULT_KUBECONFIG_KEY];
+      if (!data)
+        throw new Error(
+          `Secret ${ref.namespace}/${ref.name} has no key ${ref.key ?? DEFAULT_KUBECONFIG_KEY}`,
+        );
+      const version = secret.metadata?.resourceVersion;
+      if (existing?.connection && existing.secretVersion === version) {
+        existing.spec = mc;
+        return;
+      }
+      existing?.connection?.stop();
+      const connection = new MemberConnection(
+        name,
+        Buffer.from(data, 'base64').toString('utf8'),
+        this.logger,
+        this.events,
+      );
+      connection.start();
+      this.members.set(name, { spec: mc, connection, secretVersion: version });
+      this.logger.info('member connected', { member: name });
+    } catch (err) {
+      existing?.connection?.stop();
+      this.members.set(name, { spec: mc, error: errorMessage(err) });
+      this.logger.warn('member has no usable kubeconfig', {
+        member: name,
+        error: errorMessage(err),
+      });
+    }
+  }
+
+  private async probeAll(): Promise<void> {
+    await Promise.all(
+      [...this.members.entries()].map(async ([name, m]) => {
+        const now = new Date();
+        const wasReady = m.connection?.probeResult.ready ?? false;
+        const result = m.connection
+          ? await m.connection.probe(now.getTime())
+          : { ready: false, message: m.error ?? 'no connection' };
+        if (wasReady !== result.ready) this.events.membersChanged();
+        await this.writeStatus(
+          name,
+          m,
+          result.ready,
+          result.message,
+          now,
+          result.version,
+          result.provisioningRequestSupported,
+        );
+      }),
+    );
+  }
+
+  private async writeStatus(
+    name: string,
+    m: RegisteredMember,
+    ready: boolean,
+    message: string,
+    now: Date,
+    version: string | undefined,
+    prSupported: boolean | undefined,
+  ): Promise<void> {
+    const cached = this.cache.get(name);
+    const current = cached ? asMember(cached).status : undefined;
+    const status: MemberClusterStatus = {
+      observedGeneration: m.spec.metadata.generation,
+      conditions: setCondition(
+        current?.conditions,
+        'Ready',
+        ready ? 'True' : 'False',
+        ready ? 'ClusterReady' : 'ClusterNotReachable',
+        message,
+        m.spec.metadata.generation,
+        now,
+      ),
+      lastProbeTime: now.toISOString(),
+    };
+    if (version) status.kubernetesVersion = version;
+    if (prSupported !== undefined) status.provisioningRequestSupported = prSupported;
+    const conn = m.connection;
+    if (conn?.synced) {
+      const totals = conn.estimator.totals();
+      const allocatable: Record<string, string> = {};
+      const allocated: Record<string, string> = {};
+      for (const [r, v] of Object.entries(totals.resources)) {
+        allocatable[r] = formatQuantity(r, v.allocatable);
+        allocated[r] = formatQuantity(r, v.requested);
+      }
+      status.capacity = {
+        nodeCount: totals.nodes,
+        readyNodeCount: totals.schedulableNodes,
+        allocatable,
+        allocated,
+      };
+    }
+    try {
+      await this.custom.patchClusterCustomObjectStatus(
+        {
+          group: FLEET_GROUP,
+          version: FLEET_VERSION,
+          plural: 'memberclusters',
+          name,
+          body: { status },
+        },
+        mergePatch,
+      );
+    } catch (err) {
+      this.logger.warn('could not write member status', { member: name, error: errorMessage(err) });
+    }
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * Watches of resource templates on the hub, one per (apiVersion, kind) that some policy names.
+ * The resource's plural and scope come from API discovery, so any namespaced kind works, not
+ * only the built-in ones.
+ */
+import {
+  KubernetesObjectApi,
+  type KubeConfig,
+  type KubernetesListObject,
+  type KubernetesObject,
+  type V1APIResource,
+} from '@kubernetes/client-node';
+import { WatchedCache } from '../runtime/informer.js';
+import type { Logger } from '../runtime/logger.js';
+
+/** Exposes KubernetesObjectApi's cached discovery lookup. */
+class Discovery extends KubernetesObjectApi {
+  lookup(apiVersion: string, kind: string): Promise<V1APIResource | undefined> {
+    return this.resource(apiVersion, kind);
+  }
+}
+
+export interface KindKey {
+  apiVersion: string;
+  kind: string;
+}
+
+export const kindKey = (k: KindKey): string => `${k.apiVersion}|${k.kind}`;
+
+export class TemplateKinds {
+  private readonly caches = new Map<string, WatchedCache<KubernetesObject>>();
+  private readonly failed = new Map<string, string>();
+  private readonly discovery: Discovery;
+  private readonly objects: KubernetesObjectApi;
+
+  constructor(
+    private readonly hub: KubeConfig,
+    private readonly logger: Logger,
+    private readonly onTemplate: (obj: KubernetesObject) => void,
+  ) {
+    this.discovery = hub.makeApiClient(Discovery);
+    this.objects = KubernetesObjectApi.makeApiClient(hub);
+  }
+
+  /** Starts a watch for each kind not watched yet; returns kinds that cannot be watched, with why. */
+  async ensure(kinds: readonly KindKey[]): Promise<Map<string, string>> {
+    for (const k of kinds) {
+      const key = kindKey(k);
+      if (this.caches.has(key)) continue;
+      const resource = await this.discovery.lookup(k.apiVersion, k.kind).catch(() => undefined);
+      if (!resource) {
+        this.failed.set(key, `the hub serves no ${k.kind} in ${k.apiVersion}`);
+        continue;
+      }
+      if (!resource.namespaced) {
+        this.failed.set(
+          key,
+          `${k.kind} is cluster-scoped; only namespaced templates are propagated`,
+        );
+        continue;
+      }
+      this.failed.delete(key);
+      const base = k.apiVersion.includes('/') ? `/apis/${k.apiVersion}` : `/api/${k.apiVersion}`;
+      const cache = new WatchedCache<KubernetesObject>({
+        kubeConfig: this.hub,
+        path: `${base}/${resource.name}`,
+        list: () =>
+          this.objects.list(k.apiVersion, k.kind) as Promise<
+            KubernetesListObject<KubernetesObject>
+          >,
+        logger: this.logger,
+        resyncMs: 60_000,
+      });
+      cache.on((obj) => {
+        // Lists through KubernetesObjectApi omit apiVersion/kind on items; restore them.
+        obj.apiVersion ??= k.apiVersion;
+        obj.kind ??= k.kind;
+        this.onTemplate(obj);
+      });
+      this.caches.set(key, cache);
+      await cache.start();
+      this.logger.info('watching templates', {
+        apiVersion: k.apiVersion,
+        kind: k.kind,
+        resource: resource.name,
+      });
+    }
+    return new Map(this.failed);
+  }
+
+  get(k: KindKey, namespace: string, name: string): KubernetesObject | undefined {
+    const obj = this.caches.get(kindKey(k))?.get(name, namespace);
+    if (obj) {
+      obj.apiVersion ??= k.apiVersion;
+      obj.kind ??= k.kind;
+    }
+    return obj;
+  }
+
+  list(k: KindKey): KubernetesObject[] {
+    return (this.caches.get(kindKey(k))?.list() ?? []).map((o) => ({
+      ...o,
+      apiVersion: o.apiVersion ?? k.apiVersion,
+      kind: o.kind ?? k.kind,
+    }));
+  }
+
+  get synced(): boolean {
+    return [...this.caches.values()].every((c) => c.hasSynced);
+  }
+
+  stop(): void {
+    for (const c of this.caches.values()) void c.stop();
+  }
+}
