@@ -12,7 +12,12 @@ import { NodeIndex } from './node-index.js';
 import { effectiveRequests, readResourceList } from './requests.js';
 import type { PooledVector, RequestVector } from './resources.js';
 import { PODS, ResourceTable, VectorPool } from './resources.js';
-import { formatTaint, UNSCHEDULABLE_TAINT, untoleratedTaint } from './tolerations.js';
+import {
+  formatTaint,
+  isBlockingEffect,
+  UNSCHEDULABLE_TAINT,
+  untoleratedTaint,
+} from './tolerations.js';
 import type {
   NodeInput,
   NodeSelectorTermInput,
@@ -162,9 +167,7 @@ export class Estimator {
       state.present = true;
       this.index.add(state);
     }
-    state.taints = (node.spec?.taints ?? []).filter(
-      (t) => t.effect === 'NoSchedule' || t.effect === 'NoExecute',
-    );
+    state.taints = (node.spec?.taints ?? []).filter((t) => isBlockingEffect(t.effect));
     state.ready = isReady(node);
     state.unschedulable = node.spec?.unschedulable === true;
     const allocatable = this.table.vector(readResourceList(node.status?.allocatable, this.parse));
@@ -382,7 +385,7 @@ export class Estimator {
   private exclusion(node: NodeState, t: Template): ExclusionReason | undefined {
     if (!node.present || !node.ready) return 'NotReady';
     if (node.unschedulable && !t.toleratesCordon) return 'Unschedulable';
-    if (t.names && !t.names.has(node.name)) return 'NodeSelector';
+    if (t.names && !t.names.has(node.name)) return 'NodeSelector'; // out of scope: never shown
     if (!nodeSelectorMatches(t.selector, node.labels)) return 'NodeSelector';
     if (!requiredAffinityMatches(t.terms, node)) return 'NodeAffinity';
     if (untoleratedTaint(node.taints, t.tolerations)) return 'Taint';
