@@ -48,7 +48,10 @@ fleet-down: deps
 fleet-status: deps
 	$(TSX) e2e/fleet/cli.ts status --state $(STATE)
 
-demo: fleet-up
+# The demo always starts from a fresh fleet, so it can be run again and again.
+demo: deps tools
+	$(TSX) e2e/fleet/cli.ts down --state $(STATE)
+	$(TSX) e2e/fleet/cli.ts up --topology $(TOPOLOGY) --state $(STATE)
 	$(TSX) e2e/demo/walkthrough.ts --state $(STATE)
 
 clean:

@@ -104,18 +104,20 @@ describe('seed walkthrough: elastic scheduling with multi-cluster priorities', (
     });
     expect(await qwen3Pods('idc')).toHaveLength(2);
 
-    // ecsProvision: the cloud cluster was asked for capacity.
+    // ecsProvision: the cloud cluster is asked for capacity for exactly the 2 waiting replicas.
     const custom = kubeConfigFor(bj()).makeApiClient(CustomObjectsApi);
-    const prs = (await custom.listNamespacedCustomObject({
-      group: 'autoscaling.x-k8s.io',
-      version: 'v1',
-      plural: 'provisioningrequests',
-      namespace: 'test',
-    })) as {
-      items: { spec: { podSets: { count: number }[] } }[];
-    };
-    expect(prs.items).toHaveLength(1);
-    expect(prs.items[0]?.spec.podSets[0]?.count).toBe(2);
+    let counts: number[] = [];
+    await waitFor('a ProvisioningRequest in cluster-bj-demo', 30_000, async () => {
+      const prs = (await custom.listNamespacedCustomObject({
+        group: 'autoscaling.x-k8s.io',
+        version: 'v1',
+        plural: 'provisioningrequests',
+        namespace: 'test',
+      })) as { items: { spec: { podSets: { count: number }[] } }[] };
+      counts = prs.items.map((pr) => pr.spec.podSets[0]?.count ?? 0);
+      return counts.length > 0;
+    });
+    expect(counts).toEqual([2]);
 
     await waitFor('2 Running qwen3 pods in cluster-bj-demo', 120_000, async () => {
       const pods = await qwen3Pods('bj');

@@ -44,6 +44,8 @@ export interface FleetControllerOptions {
   probeIntervalMs?: number;
   /** Re-check period for bindings that wait for capacity or readiness. */
   recheckMs?: number;
+  /** Called after leadership is lost (workers are stopped already); the CLI exits. */
+  onLostLeadership?: () => void;
 }
 
 export interface FleetController {
@@ -315,6 +317,7 @@ export async function runFleetController(opts: FleetControllerOptions): Promise<
       onStoppedLeading: () => {
         // Another replica may lead now; stop acting at once (the process supervisor restarts us).
         queue.shutdown();
+        opts.onLostLeadership?.();
       },
     });
     elector.start();
