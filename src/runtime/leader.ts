@@ -139,6 +139,8 @@ export class LeaderElector {
   }
 
   private renewed(now: Date): void {
+    // A renewal that was in flight when stop() ran must not make us leader again.
+    if (this.stopped) return;
     this.lastRenew = now.getTime();
     if (!this.leading) {
       this.leading = true;
