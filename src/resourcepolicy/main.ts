@@ -1,0 +1,300 @@
+/**
+ * `spillway resource-policy-controller`: the webhook that gates selected pods and the
+ * controller that sends them to units, with leader election, probes, metrics and JSON logs.
+ * Every replica serves the webhook and keeps its caches warm; only the leader decides.
+ */
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  type KubeConfig,
+  type KubernetesListObject,
+  type KubernetesObject,
+  type V1Node,
+  type V1Pod,
+} from '@kubernetes/client-node';
+import type { Registry } from 'prom-client';
+import {
+  RESOURCE_POLICY_GROUP,
+  RESOURCE_POLICY_PLURAL,
+  RESOURCE_POLICY_VERSION,
+  type ResourcePolicy,
+} from '../api/resourcepolicy.js';
+import { Estimator } from '../estimator/index.js';
+import { EventRecorder } from '../runtime/events.js';
+import { startHealthServer, type HealthServer } from '../runtime/health.js';
+import { WatchedCache } from '../runtime/informer.js';
+import { LeaderElector } from '../runtime/leader.js';
+import { createLogger, errorMessage, type Logger } from '../runtime/logger.js';
+import { newControllerMetrics, newRegistry } from '../runtime/metrics.js';
+import { WorkQueue } from '../runtime/workqueue.js';
+import { generateTls, loadTls, type TlsFiles } from './certs.js';
+import { GATE } from './constants.js';
+import { newResourcePolicyMetrics } from './metrics.js';
+import { PodView } from './pod-view.js';
+import { NamespaceReconciler } from './reconciler.js';
+import { readPolicy, type Policy } from './spec.js';
+import { hasGate } from './types.js';
+import { startWebhookServer, type WebhookServer } from './webhook.js';
+import {
+  deleteWebhookConfiguration,
+  ensureWebhookConfiguration,
+  webhookConfiguration,
+  type WebhookEndpoint,
+} from './webhook-config.js';
+
+const CONTROLLER = 'resourcepolicy';
+
+export interface ResourcePolicyControllerOptions {
+  kubeConfig: KubeConfig;
+  /** Namespace of the leader Lease (default kube-system). */
+  namespace?: string;
+  /** Default true. Off: this process decides alone (tests, single replica). */
+  leaderElection?: boolean;
+  /** Lease name (default spillway-resource-policy-controller). */
+  leaseName?: string;
+  /** Port of /healthz, /readyz, /metrics; 0 picks a free one; undefined disables it. */
+  healthPort?: number;
+  healthHost?: string;
+  webhook: {
+    /** Listen address (default 0.0.0.0). */
+    host?: string;
+    /** 0 picks a free port (default 9443). */
+    port?: number;
+    /** TLS from files; without them a CA and certificate are generated at start-up. */
+    tls?: TlsFiles;
+    /** Names in the generated certificate (default: the URL's host, or the Service's DNS names). */
+    certHosts?: string[];
+    /** How the API server reaches the webhook: a URL, or a Service. {port} in url is replaced. */
+    endpoint: WebhookEndpoint;
+    /** Create or update the MutatingWebhookConfiguration at start-up (default true). */
+    manageConfiguration?: boolean;
+    /** Its name (default spillway-resource-policy). */
+    configurationName?: string;
+    /** Namespaces whose pods are never sent to the webhook (default kube-system). */
+    skipNamespaces?: string[];
+    /** Delete the configuration on stop (default false: a restart keeps gating). */
+    removeConfigurationOnStop?: boolean;
+  };
+  /** Namespaces reconciled in parallel (each namespace by one worker at a time). Default 4. */
+  workers?: number;
+  logger?: Logger;
+  /** Registry for /metrics (default: a new one with process metrics). */
+  registry?: Registry;
+}
+
+export interface ResourcePolicyController {
+  webhookPort: number;
+  healthPort?: number;
+  registry: Registry;
+  isLeader(): boolean;
+  stop(): Promise<void>;
+}
+
+function certHostsFor(endpoint: WebhookEndpoint): string[] {
+  if (endpoint.url) return [new URL(endpoint.url.replace('{port}', '1')).hostname];
+  const s = endpoint.service;
+  if (!s) throw new Error('webhook.endpoint needs a url or a service');
+  return [`${s.name}.${s.namespace}.svc`, `${s.name}.${s.namespace}.svc.cluster.local`];
+}
+
+export async function runResourcePolicyController(
+  opts: ResourcePolicyControllerOptions,
+): Promise<ResourcePolicyController> {
+  const logger = opts.logger ?? createLogger('resource-policy-controller');
+  const registry = opts.registry ?? newRegistry();
+  const cm = newControllerMetrics(registry);
+  const metrics = newResourcePolicyMetrics(registry);
+  const kc = opts.kubeConfig;
+  const core = kc.makeApiClient(CoreV1Api);
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const estimator = new Estimator();
+  const podView = new PodView();
+  const recorder = new EventRecorder(kc, 'spillway-resource-policy-controller', logger);
+
+  const policyCache = new WatchedCache<KubernetesObject>({
+    kubeConfig: kc,
+    path: `/apis/${RESOURCE_POLICY_GROUP}/${RESOURCE_POLICY_VERSION}/${RESOURCE_POLICY_PLURAL}`,
+    list: async () =>
+      (await custom.listClusterCustomObject({
+        group: RESOURCE_POLICY_GROUP,
+        version: RESOURCE_POLICY_VERSION,
+        plural: RESOURCE_POLICY_PLURAL,
+      })) as KubernetesListObject<KubernetesObject>,
+    logger,
+  });
+  const podCache = new WatchedCache<V1Pod>({
+    kubeConfig: kc,
+    path: '/api/v1/pods',
+    list: () => core.listPodForAllNamespaces(),
+    logger,
+  });
+  const nodeCache = new WatchedCache<V1Node>({
+    kubeConfig: kc,
+    path: '/api/v1/nodes',
+    list: () => core.listNode(),
+    logger,
+  });
+
+  // Custom objects arrive as plain JSON (timestamps are strings), the shape of our API types.
+  const policiesIn = (ns?: string) => policyCache.list(ns) as unknown as ResourcePolicy[];
+  // Valid policies for the webhook, re-read only when the cache changes.
+  let validPolicies: Policy[] = [];
+  const refreshPolicies = () => {
+    validPolicies = policiesIn()
+      .map((p) => readPolicy(p).policy)
+      .filter((p): p is Policy => p !== undefined);
+  };
+
+  const queue = new WorkQueue({
+    onDepth: (d) => cm.queueDepth.set({ controller: CONTROLLER }, d),
+    onRetry: () => cm.queueRetries.inc({ controller: CONTROLLER }),
+    onResult: (result, seconds, err) => {
+      cm.reconcileTotal.inc({ controller: CONTROLLER, result });
+      cm.reconcileDuration.observe({ controller: CONTROLLER }, seconds);
+      if (result === 'error') {
+        cm.reconcileErrors.inc({ controller: CONTROLLER });
+        logger.warn('reconcile failed; will retry', { error: errorMessage(err) });
+      }
+    },
+  });
+  /** Namespaces with pods behind the gate: capacity anywhere may free room for them. */
+  const waitingNamespaces = new Set<string>();
+  const namespacesWithPolicies = () => new Set(policiesIn().map((p) => p.metadata.namespace ?? ''));
+
+  policyCache.on((p) => {
+    refreshPolicies();
+    queue.add(p.metadata?.namespace ?? '');
+  });
+  podCache.on((pod, event) => {
+    const gone = event === 'delete';
+    podView.observed(pod, gone);
+    if (gone) estimator.removePod(pod);
+    else estimator.upsertPod(pod);
+    const ns = pod.metadata?.namespace ?? '';
+    if (hasGate(pod, GATE) || validPolicies.some((p) => p.namespace === ns)) queue.add(ns);
+    // Freed capacity may let gated pods of other namespaces go.
+    if (gone || pod.metadata?.deletionTimestamp) for (const w of waitingNamespaces) queue.add(w);
+  });
+  nodeCache.on((node, event) => {
+    if (event === 'delete') estimator.removeNode(node.metadata?.name ?? '');
+    else estimator.upsertNode(node);
+    if (event !== 'resync') for (const ns of namespacesWithPolicies()) queue.add(ns);
+  });
+
+  const reconciler = new NamespaceReconciler({
+    kubeConfig: kc,
+    policies: (ns) => policiesIn(ns),
+    pods: (ns) => podCache.list(ns),
+    allPods: () => podCache.list(),
+    node: (name) => nodeCache.get(name),
+    estimator,
+    podView,
+    recorder,
+    metrics,
+    logger,
+  });
+
+  await Promise.all([policyCache.start(), nodeCache.start(), podCache.start()]);
+  refreshPolicies();
+
+  const tls = opts.webhook.tls
+    ? loadTls(opts.webhook.tls)
+    : generateTls(opts.webhook.certHosts ?? certHostsFor(opts.webhook.endpoint));
+  const webhook: WebhookServer = await startWebhookServer({
+    tls,
+    host: opts.webhook.host ?? '0.0.0.0',
+    port: opts.webhook.port ?? 9443,
+    policies: () => validPolicies,
+    metrics,
+    logger,
+  });
+  const configName = opts.webhook.configurationName ?? 'spillway-resource-policy';
+  if (opts.webhook.manageConfiguration !== false) {
+    const endpoint: WebhookEndpoint = opts.webhook.endpoint.url
+      ? { url: opts.webhook.endpoint.url.replace('{port}', String(webhook.port)) }
+      : opts.webhook.endpoint;
+    await ensureWebhookConfiguration(
+      kc,
+      webhookConfiguration(
+        configName,
+        endpoint,
+        tls.ca,
+        opts.webhook.skipNamespaces ?? ['kube-system'],
+      ),
+    );
+  }
+
+  let leading = false;
+  let running: Promise<void> | undefined;
+  const startLeading = () => {
+    leading = true;
+    for (const ns of namespacesWithPolicies()) queue.add(ns);
+    for (const pod of podCache.list())
+      if (hasGate(pod, GATE)) queue.add(pod.metadata?.namespace ?? '');
+    running = queue.run(async (ns) => {
+      if (!leading) return undefined;
+      const r = await reconciler.reconcile(ns);
+      if (r.gated > 0) waitingNamespaces.add(ns);
+      else waitingNamespaces.delete(ns);
+      return r.requeueAfterMs !== undefined ? { requeueAfterMs: r.requeueAfterMs } : undefined;
+    }, opts.workers ?? 4);
+  };
+  let elector: LeaderElector | undefined;
+  let stopping = false;
+  if (opts.leaderElection === false) startLeading();
+  else {
+    elector = new LeaderElector({
+      kubeConfig: kc,
+      namespace: opts.namespace ?? 'kube-system',
+      name: opts.leaseName ?? 'spillway-resource-policy-controller',
+      logger,
+      onStartedLeading: startLeading,
+      onStoppedLeading: () => {
+        leading = false;
+        queue.shutdown();
+        if (!stopping) {
+          // As client-go: a leader that lost its lease exits, and its restart campaigns afresh.
+          logger.error('lost the leader lease; exiting');
+          process.exitCode = 1;
+        }
+      },
+    });
+    elector.start();
+  }
+
+  let health: HealthServer | undefined;
+  if (opts.healthPort !== undefined) {
+    health = await startHealthServer({
+      port: opts.healthPort,
+      ...(opts.healthHost ? { host: opts.healthHost } : {}),
+      registry,
+      ready: () =>
+        policyCache.hasSynced && podCache.hasSynced && nodeCache.hasSynced
+          ? true
+          : 'caches not synced',
+    });
+  }
+  logger.info('resource policy controller started', {
+    webhookPort: webhook.port,
+    healthPort: health?.port,
+    leaderElection: opts.leaderElection !== false,
+  });
+
+  return {
+    webhookPort: webhook.port,
+    ...(health ? { healthPort: health.port } : {}),
+    registry,
+    isLeader: () => leading,
+    stop: async () => {
+      stopping = true;
+      leading = false;
+      queue.shutdown();
+      await elector?.stop();
+      await running;
+      if (opts.webhook.removeConfigurationOnStop) await deleteWebhookConfiguration(kc, configName);
+      await webhook.close();
+      await health?.close();
+      await Promise.all([policyCache.stop(), podCache.stop(), nodeCache.stop()]);
+    },
+  };
+}

@@ -1,0 +1,39 @@
+/** Prometheus metrics of the ResourcePolicy controller and its webhook. */
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { WebhookMetrics } from './webhook.js';
+
+export interface ResourcePolicyMetrics extends WebhookMetrics {
+  decisions: Counter<'decision' | 'reason'>;
+  gatedPods: Gauge<'namespace' | 'policy'>;
+}
+
+export function newResourcePolicyMetrics(registry: Registry): ResourcePolicyMetrics {
+  const registers = [registry];
+  return {
+    latency: new Histogram({
+      name: 'spillway_resourcepolicy_webhook_duration_seconds',
+      help: 'Time to answer one pod admission review, by result (gated, skipped, error).',
+      labelNames: ['result'],
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1],
+      registers,
+    }),
+    admissions: new Counter({
+      name: 'spillway_resourcepolicy_webhook_admissions_total',
+      help: 'Pod admission reviews answered, by result (gated, skipped, error).',
+      labelNames: ['result'],
+      registers,
+    }),
+    decisions: new Counter({
+      name: 'spillway_resourcepolicy_decisions_total',
+      help: 'Decisions on selected pods: assign, hold, timeout, release, by reason.',
+      labelNames: ['decision', 'reason'],
+      registers,
+    }),
+    gatedPods: new Gauge({
+      name: 'spillway_resourcepolicy_gated_pods',
+      help: 'Pods a policy selects that still wait behind the scheduling gate.',
+      labelNames: ['namespace', 'policy'],
+      registers,
+    }),
+  };
+}

@@ -1,0 +1,401 @@
+/**
+ * Reconciles one namespace: every ResourcePolicy in it, one after the other, against the pods
+ * of the namespace. Keyed by namespace in the work queue, so no two passes ever decide for the
+ * same policy (or for pods two policies compete for) at once. Carries out the plan of each
+ * policy (src/resourcepolicy/plan.ts) and writes its status.
+ */
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  PatchStrategy,
+  setHeaderOptions,
+  type KubeConfig,
+  type V1Node,
+  type V1Pod,
+} from '@kubernetes/client-node';
+import {
+  RESOURCE_POLICY_API_VERSION,
+  RESOURCE_POLICY_GROUP,
+  RESOURCE_POLICY_KIND,
+  RESOURCE_POLICY_PLURAL,
+  RESOURCE_POLICY_VERSION,
+  type ResourcePolicy,
+} from '../api/resourcepolicy.js';
+import type { Estimator } from '../estimator/index.js';
+import type { EventRecorder } from '../runtime/events.js';
+import { errorMessage, type Logger } from '../runtime/logger.js';
+import type { UnitRoom } from './choose.js';
+import { GATE } from './constants.js';
+import { nodeInUnit } from './membership.js';
+import { releasePatch, specInUnit } from './patch.js';
+import { planPolicy, type Action } from './plan.js';
+import type { PodView } from './pod-view.js';
+import { matchingPolicies } from './select.js';
+import { readPolicy, type Policy, type Unit } from './spec.js';
+import { buildStatus, statusChanged, type ConditionInput } from './status.js';
+import { hasGate, timeMs, type PolicyPod } from './types.js';
+import type { ResourcePolicyMetrics } from './metrics.js';
+
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+export interface ReconcilerDeps {
+  kubeConfig: KubeConfig;
+  policies: (namespace: string) => readonly ResourcePolicy[];
+  pods: (namespace: string) => readonly V1Pod[];
+  allPods: () => readonly V1Pod[];
+  node: (name: string) => V1Node | undefined;
+  estimator: Estimator;
+  podView: PodView;
+  recorder: EventRecorder;
+  metrics: ResourcePolicyMetrics;
+  logger: Logger;
+}
+
+interface ReadEntry {
+  raw: ResourcePolicy;
+  policy?: Policy;
+  errors: readonly string[];
+  warnings: readonly string[];
+}
+
+function policyRef(rp: ResourcePolicy) {
+  return {
+    apiVersion: RESOURCE_POLICY_API_VERSION,
+    kind: RESOURCE_POLICY_KIND,
+    namespace: rp.metadata.namespace,
+    name: rp.metadata.name ?? '',
+    uid: rp.metadata.uid,
+  };
+}
+
+function podRef(pod: PolicyPod) {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    namespace: pod.metadata?.namespace,
+    name: pod.metadata?.name ?? '',
+    uid: pod.metadata?.uid,
+  };
+}
+
+function statusCode(err: unknown): number | undefined {
+  return (err as { code?: number }).code;
+}
+
+export class NamespaceReconciler {
+  private readonly core: CoreV1Api;
+  private readonly custom: CustomObjectsApi;
+  /** Last hold reason told per pod uid, so a waiting pod gets one Event per change. */
+  private readonly told = new Map<string, string>();
+  /** Per policy uid: until when waiting is suspended in each unit (ms). */
+  private readonly suspended = new Map<string, (number | undefined)[]>();
+
+  constructor(private readonly deps: ReconcilerDeps) {
+    this.core = deps.kubeConfig.makeApiClient(CoreV1Api);
+    this.custom = deps.kubeConfig.makeApiClient(CustomObjectsApi);
+  }
+
+  /** Returns the delay after which the namespace must be looked at again, if any. */
+  async reconcile(namespace: string): Promise<{ requeueAfterMs?: number; gated: number }> {
+    const { deps } = this;
+    const entries: ReadEntry[] = deps
+      .policies(namespace)
+      .map((raw) => ({ raw, ...readPolicy(raw) }));
+    const valid = entries.filter(
+      (e): e is ReadEntry & { policy: Policy } => e.policy !== undefined,
+    );
+    const pods = deps.podView.view(deps.pods(namespace));
+    const owned = new Map<Policy, V1Pod[]>(valid.map((e) => [e.policy, []]));
+    const conflicts = new Map<Policy, Set<string>>();
+    const orphans: V1Pod[] = [];
+    for (const pod of pods) {
+      const [winner, ...losers] = matchingPolicies(
+        valid.map((e) => e.policy),
+        namespace,
+        pod.metadata?.labels,
+      );
+      if (!winner) {
+        if (hasGate(pod, GATE)) orphans.push(pod);
+        continue;
+      }
+      owned.get(winner)?.push(pod);
+      for (const l of losers) {
+        let s = conflicts.get(l);
+        if (!s) conflicts.set(l, (s = new Set()));
+        s.add(winner.name);
+      }
+    }
+    for (const pod of orphans)
+      await this.release(
+        pod,
+        'NoResourcePolicy',
+        'no valid ResourcePolicy selects the pod any more: scheduled without units',
+      );
+
+    let next: number | undefined;
+    let gated = 0;
+    const now = Date.now();
+    for (const e of entries) {
+      if (!e.policy) {
+        await this.writeStatus(e.raw, undefined, [
+          { type: 'Ready', status: 'False', reason: 'InvalidSpec', message: e.errors.join('; ') },
+        ]);
+        await deps.recorder.record(policyRef(e.raw), 'Warning', 'InvalidSpec', e.errors.join('; '));
+        continue;
+      }
+      const r = await this.reconcilePolicy(
+        { ...e, policy: e.policy },
+        owned.get(e.policy) ?? [],
+        conflicts.get(e.policy),
+        now,
+      );
+      gated += r.gated;
+      if (r.nextCheckMs !== undefined)
+        next = next === undefined ? r.nextCheckMs : Math.min(next, r.nextCheckMs);
+    }
+    return {
+      gated,
+      ...(next !== undefined ? { requeueAfterMs: Math.max(100, next - Date.now()) } : {}),
+    };
+  }
+
+  private room(unit: Unit, pod: V1Pod): UnitRoom {
+    const fits = this.deps.estimator.maxReplicas({ spec: specInUnit(pod.spec, unit) });
+    const priority = pod.spec?.priority ?? 0;
+    if (fits > 0 || priority <= 0) return { fits, lowerPriorityPods: 0 };
+    // Preemption victims only matter for a pod with a priority, when the unit is full.
+    let lowerPriorityPods = 0;
+    for (const p of this.deps.allPods()) {
+      const nodeName = p.spec?.nodeName;
+      if (!nodeName || p.metadata?.deletionTimestamp || (p.spec?.priority ?? 0) >= priority)
+        continue;
+      const labels = this.deps.node(nodeName)?.metadata?.labels;
+      if (labels && nodeInUnit(unit, labels)) lowerPriorityPods++;
+    }
+    return { fits, lowerPriorityPods };
+  }
+
+  private async reconcilePolicy(
+    e: ReadEntry & { policy: Policy },
+    pods: V1Pod[],
+    conflictsWith: Set<string> | undefined,
+    nowMs: number,
+  ): Promise<{ gated: number; nextCheckMs?: number }> {
+    const { policy, raw } = e;
+    const stored =
+      this.suspended.get(policy.uid) ??
+      (raw.status?.units ?? []).map((u) =>
+        u.waitSuspendedUntil ? timeMs(u.waitSuspendedUntil) : undefined,
+      );
+    const plan = planPolicy({
+      policy,
+      pods,
+      nodeLabels: (name) => this.deps.node(name)?.metadata?.labels,
+      room: (unit, pod) => this.room(unit, pod as V1Pod),
+      nowMs,
+      waitSuspendedUntil: stored,
+    });
+    this.suspended.set(policy.uid, plan.waitSuspendedUntil);
+    let failed = false;
+    for (const action of plan.actions) {
+      try {
+        await this.execute(policy, raw, action);
+      } catch (err) {
+        failed = true;
+        const code = statusCode(err);
+        if (code !== 409 && code !== 404)
+          this.deps.logger.warn('action failed', {
+            policy: `${policy.namespace}/${policy.name}`,
+            action: action.kind,
+            pod: action.pod.metadata?.name,
+            error: errorMessage(err),
+          });
+      }
+    }
+    const conditions: ConditionInput[] = [
+      {
+        type: 'Ready',
+        status: 'True',
+        reason: 'Accepted',
+        message: `${policy.units.length} unit(s); gated pods are placed in unit order`,
+      },
+    ];
+    if (e.warnings.length > 0) {
+      conditions.push({
+        type: 'Warnings',
+        status: 'True',
+        reason: 'SpecWarnings',
+        message: e.warnings.join('; '),
+      });
+      await this.deps.recorder.record(
+        policyRef(raw),
+        'Warning',
+        'SpecWarnings',
+        e.warnings.join('; '),
+      );
+    }
+    if (conflictsWith && conflictsWith.size > 0) {
+      const message = `some pods this policy selects are taken by ${[...conflictsWith].sort().join(', ')} (more specific selector, or older)`;
+      conditions.push({ type: 'Conflict', status: 'True', reason: 'OverlappingSelector', message });
+      await this.deps.recorder.record(policyRef(raw), 'Warning', 'OverlappingSelector', message);
+    }
+    await this.writeStatus(
+      raw,
+      { policy, tallies: plan.tallies, suspendedUntil: plan.waitSuspendedUntil, gated: plan.gated },
+      conditions,
+    );
+    this.deps.metrics.gatedPods.set(
+      { namespace: policy.namespace, policy: policy.name },
+      plan.gated,
+    );
+    // A failed write (conflict, pod changed) is decided again on fresh data shortly.
+    const next = failed ? nowMs + 500 : plan.nextCheckMs;
+    return { gated: plan.gated, ...(next !== undefined ? { nextCheckMs: next } : {}) };
+  }
+
+  private async execute(policy: Policy, raw: ResourcePolicy, action: Action): Promise<void> {
+    const { deps } = this;
+    const pod = action.pod;
+    const name = pod.metadata?.name ?? '';
+    const namespace = pod.metadata?.namespace ?? '';
+    const uid = pod.metadata?.uid ?? '';
+    switch (action.kind) {
+      case 'assign': {
+        const updated = await this.core.patchNamespacedPod(
+          { name, namespace, body: action.patch },
+          mergePatch,
+        );
+        deps.podView.wrote(updated);
+        this.told.delete(uid);
+        deps.metrics.decisions.inc({ decision: 'assign', reason: action.reason });
+        deps.logger.info('pod sent to unit', {
+          policy: policy.name,
+          namespace,
+          pod: name,
+          unit: action.unit,
+          reason: action.reason,
+        });
+        await deps.recorder.record(
+          podRef(pod),
+          'Normal',
+          action.reason === 'WaitForCapacity' ? 'WaitingInUnit' : 'AssignedToUnit',
+          `ResourcePolicy ${policy.name}: ${action.message}`,
+        );
+        return;
+      }
+      case 'hold': {
+        if (this.told.get(uid) === action.reason) return;
+        this.told.set(uid, action.reason);
+        if (this.told.size > 100_000) this.told.clear();
+        deps.metrics.decisions.inc({ decision: 'hold', reason: action.reason });
+        await deps.recorder.record(
+          podRef(pod),
+          action.reason === 'MissingMatchLabelKey' ? 'Warning' : 'Normal',
+          action.reason,
+          `ResourcePolicy ${policy.name}: ${action.message}`,
+        );
+        return;
+      }
+      case 'timeout': {
+        await this.core.deleteNamespacedPod({
+          name,
+          namespace,
+          body: { preconditions: { uid, resourceVersion: pod.metadata?.resourceVersion } },
+        });
+        deps.podView.deletedPod(uid);
+        deps.metrics.decisions.inc({ decision: 'timeout', reason: 'WaitTimeout' });
+        deps.logger.info('waiting pod timed out; deleted', {
+          policy: policy.name,
+          namespace,
+          pod: name,
+          unit: action.unit,
+        });
+        await deps.recorder.record(
+          podRef(pod),
+          'Warning',
+          'UnitWaitTimeout',
+          `ResourcePolicy ${policy.name}: ${action.message}`,
+        );
+        await deps.recorder.record(
+          policyRef(raw),
+          'Normal',
+          'UnitWaitTimeout',
+          `pod ${name} ${action.message}`,
+        );
+        return;
+      }
+      case 'deletionCost': {
+        const updated = await this.core.patchNamespacedPod(
+          {
+            name,
+            namespace,
+            body: {
+              metadata: {
+                annotations: { 'controller.kubernetes.io/pod-deletion-cost': action.cost },
+              },
+            },
+          },
+          mergePatch,
+        );
+        deps.podView.wrote(updated);
+        return;
+      }
+    }
+  }
+
+  private async release(pod: V1Pod, reason: string, message: string): Promise<void> {
+    const name = pod.metadata?.name ?? '';
+    const namespace = pod.metadata?.namespace ?? '';
+    try {
+      const updated = await this.core.patchNamespacedPod(
+        { name, namespace, body: releasePatch(pod) },
+        mergePatch,
+      );
+      this.deps.podView.wrote(updated);
+      this.deps.metrics.decisions.inc({ decision: 'release', reason });
+      await this.deps.recorder.record(podRef(pod), 'Normal', reason, message);
+    } catch (err) {
+      if (statusCode(err) !== 404 && statusCode(err) !== 409) throw err;
+    }
+  }
+
+  private async writeStatus(
+    raw: ResourcePolicy,
+    counts:
+      | {
+          policy: Policy;
+          tallies: Parameters<typeof buildStatus>[0]['tallies'];
+          suspendedUntil: (number | undefined)[];
+          gated: number;
+        }
+      | undefined,
+    conditions: ConditionInput[],
+  ): Promise<void> {
+    const status = buildStatus({
+      previous: raw.status,
+      generation: raw.metadata.generation ?? 0,
+      units: counts?.policy.units ?? [],
+      tallies: counts?.tallies ?? [],
+      suspendedUntil: counts?.suspendedUntil ?? [],
+      gated: counts?.gated ?? 0,
+      conditions,
+      nowIso: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    });
+    if (!statusChanged(raw.status, status)) return;
+    try {
+      await this.custom.patchNamespacedCustomObjectStatus(
+        {
+          group: RESOURCE_POLICY_GROUP,
+          version: RESOURCE_POLICY_VERSION,
+          namespace: raw.metadata.namespace ?? '',
+          plural: RESOURCE_POLICY_PLURAL,
+          name: raw.metadata.name ?? '',
+          body: { status },
+        },
+        mergePatch,
+      );
+    } catch (err) {
+      if (statusCode(err) !== 404) throw err;
+    }
+  }
+}
