@@ -153,6 +153,7 @@ export class BindingReconciler {
 
     const placement = resolvePlacement(policy.spec.placement, this.deps.members.infos());
     const withReplicas = hasReplicas(template);
+    const isDeployment = key.apiVersion === 'apps/v1' && key.kind === 'Deployment';
     // Kinds without replicas are scheduled as one copy per selected cluster.
     const replicas = withReplicas ? Number(template.spec?.replicas ?? 1) : 1;
     const podTemplate = podTemplateOf(template);
@@ -182,7 +183,7 @@ export class BindingReconciler {
       const m = this.deps.members.get(name);
       const conn = m?.connection;
       const cur = withReplicas ? (prevOf.get(name)?.replicas ?? 0) : 0;
-      const copy = conn?.copies.get(template.metadata.name ?? '', key.namespace);
+      const copy = isDeployment ? conn?.copies.get(key.name, key.namespace) : undefined;
       // A kind without pods needs no capacity: one copy always fits.
       let avail = podTemplate ? 0 : replicas;
       let stuck = 0;
@@ -312,13 +313,14 @@ export class BindingReconciler {
           });
           continue;
         }
-        const live = conn.copies.get(key.name, key.namespace);
+        // Only Deployment copies are watched for status; other kinds count as applied.
+        const live = isDeployment ? conn.copies.get(key.name, key.namespace) : undefined;
         workloads.push({
           cluster: t.name,
           applied: true,
           upToDate: live
             ? (live.status?.observedGeneration ?? 0) >= (live.metadata?.generation ?? 0)
-            : false,
+            : !isDeployment,
           ...(live?.status ? { status: live.status } : {}),
           waitingForCapacity: waitingHere,
         });
@@ -333,7 +335,18 @@ export class BindingReconciler {
       }
     }
     for (const name of previousClusters(binding)) {
-      if (!keep.has(name)) await this.removeCopy(name, key, log);
+      if (keep.has(name)) continue;
+      try {
+        await this.removeCopy(name, key, log);
+      } catch (err) {
+        // Remembered as applied, so the next reconcile tries again once the member answers.
+        workloads.push({
+          cluster: name,
+          applied: true,
+          upToDate: false,
+          message: `stale copy, removed once the member is reachable: ${errorMessage(err)}`,
+        });
+      }
     }
 
     await this.syncProvisioning(key, template, bName, result, ecsProvision, log);
@@ -505,6 +518,7 @@ export class BindingReconciler {
   private async removeCopy(member: string, key: TemplateKey, log: Logger): Promise<void> {
     const conn = this.deps.members.get(member)?.connection;
     if (!conn) return;
+    if (!conn.probeResult.ready) throw new Error(`member ${member} is not reachable`);
     const api = KubernetesObjectApi.makeApiClient(conn.kubeConfig);
     const header = {
       apiVersion: key.apiVersion,

@@ -151,30 +151,45 @@ export class MemberConnection {
     return this.nodes.hasSynced && this.pods.hasSynced && this.copies.hasSynced;
   }
 
-  async probe(nowMs = Date.now()): Promise<ProbeResult> {
+  async probe(nowMs = Date.now(), timeoutMs = 5000): Promise<ProbeResult> {
+    let timer: NodeJS.Timeout | undefined;
+    // A member that accepts connections but never answers must not stall the probe loop.
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`no answer within ${timeoutMs / 1000}s`)),
+        timeoutMs,
+      );
+    });
     try {
-      const version = await this.kubeConfig.makeApiClient(VersionApi).getCode();
-      await this.core.listNode({ limit: 1 });
-      let prSupported = false;
-      try {
-        const groups = await this.kubeConfig.makeApiClient(ApisApi).getAPIVersions();
-        prSupported = groups.groups.some((g) => g.name === 'autoscaling.x-k8s.io');
-      } catch {
-        prSupported = false;
-      }
-      this.lastReadyMs = nowMs;
-      this.notReadySinceMs = undefined;
-      this.probeResult = {
-        ready: true,
-        message: 'API server reachable',
-        version: version.gitVersion,
-        provisioningRequestSupported: prSupported,
-      };
+      return await Promise.race([this.probeOnce(nowMs), timeout]);
     } catch (err) {
       this.notReadySinceMs ??= nowMs;
       this.probeResult = { ready: false, message: `API server unreachable: ${errorMessage(err)}` };
       this.logger.warn('member probe failed', { member: this.name, error: errorMessage(err) });
+      return this.probeResult;
+    } finally {
+      clearTimeout(timer);
     }
+  }
+
+  private async probeOnce(nowMs: number): Promise<ProbeResult> {
+    const version = await this.kubeConfig.makeApiClient(VersionApi).getCode();
+    await this.core.listNode({ limit: 1 });
+    let prSupported = false;
+    try {
+      const groups = await this.kubeConfig.makeApiClient(ApisApi).getAPIVersions();
+      prSupported = groups.groups.some((g) => g.name === 'autoscaling.x-k8s.io');
+    } catch {
+      prSupported = false;
+    }
+    this.lastReadyMs = nowMs;
+    this.notReadySinceMs = undefined;
+    this.probeResult = {
+      ready: true,
+      message: 'API server reachable',
+      version: version.gitVersion,
+      provisioningRequestSupported: prSupported,
+    };
     return this.probeResult;
   }
 
