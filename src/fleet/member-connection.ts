@@ -175,13 +175,11 @@ export class MemberConnection {
   private async probeOnce(nowMs: number): Promise<ProbeResult> {
     const version = await this.kubeConfig.makeApiClient(VersionApi).getCode();
     await this.core.listNode({ limit: 1 });
-    let prSupported = false;
-    try {
-      const groups = await this.kubeConfig.makeApiClient(ApisApi).getAPIVersions();
-      prSupported = groups.groups.some((g) => g.name === 'autoscaling.x-k8s.io');
-    } catch {
-      prSupported = false;
-    }
+    const prSupported = await this.kubeConfig
+      .makeApiClient(ApisApi)
+      .getAPIVersions()
+      .then((g) => g.groups.some((x) => x.name === 'autoscaling.x-k8s.io'))
+      .catch(() => false);
     this.lastReadyMs = nowMs;
     this.notReadySinceMs = undefined;
     this.probeResult = {
