@@ -383,3 +383,22 @@ export function fleetMemory(state: FleetState): FleetMemory {
   }));
   return { total: byProcess.reduce((s, p) => s + p.rss, 0), byProcess };
 }
+
+/** Stops one process of the fleet (e.g. a member's API server, to simulate an outage). */
+export async function stopFleetProcess(state: FleetState, name: string): Promise<void> {
+  const rec = state.processes.find((p) => p.name === name);
+  if (!rec) throw new Error(`no process ${name} in fleet ${state.topology.name}`);
+  await stopProcess(rec, 2000);
+}
+
+/** Starts a stopped process again with its original command line, and records the new pid. */
+export function restartFleetProcess(state: FleetState, name: string): ProcessRecord {
+  const i = state.processes.findIndex((p) => p.name === name);
+  const old = state.processes[i];
+  if (!old) throw new Error(`no process ${name} in fleet ${state.topology.name}`);
+  if (isRunning(old)) return old;
+  const rec = startProcess(old.name, old.binary, old.args, old.log, old.match);
+  state.processes[i] = rec;
+  writeJson(join(state.stateDir, STATE_FILE), state);
+  return rec;
+}

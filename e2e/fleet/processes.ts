@@ -12,6 +12,9 @@ export interface ProcessRecord {
   /** An argument the process's command line must contain (its binary or script path). */
   match: string;
   log: string;
+  /** How it was started, so a test can start it again after stopping it. */
+  binary: string;
+  args: string[];
 }
 
 export function startProcess(
@@ -27,7 +30,7 @@ export function startProcess(
   closeSync(fd);
   child.unref();
   if (child.pid === undefined) throw new Error(`${name}: could not start ${binary}`);
-  return { name, pid: child.pid, match, log };
+  return { name, pid: child.pid, match, log, binary, args };
 }
 
 /** True when pid is alive and still runs what we started (checked through /proc/<pid>/cmdline). */

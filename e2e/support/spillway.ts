@@ -9,6 +9,7 @@ import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client
 import { applyManifestFile } from '../fleet/apply.js';
 import { REPO_ROOT, hub, kubeConfigFor, members, type FleetState } from '../fleet/index.js';
 import { waitFor } from '../fleet/readiness.js';
+import { startProcess, type ProcessRecord } from '../fleet/processes.js';
 
 export const SYSTEM_NAMESPACE = 'spillway-system';
 const CRD_DIR = join(REPO_ROOT, 'config', 'crds');
@@ -89,3 +90,66 @@ export function seedPolicy(idcId: string, ackId: string): string {
 }
 
 export const SEED_DEMO = join(REPO_ROOT, 'test', 'fixtures', 'seed', 'demo.yaml');
+
+/** `spillway fleet-controller` as its own process (from the TypeScript source, through tsx). */
+export function startControllerProcess(
+  state: FleetState,
+  name = 'fleet-controller',
+): ProcessRecord {
+  const script = join(REPO_ROOT, 'src', 'cli', 'spillway.ts');
+  return startProcess(
+    name,
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      script,
+      'fleet-controller',
+      '--kubeconfig',
+      hub(state).kubeconfigPath,
+      '--health-port',
+      '0',
+    ],
+    join(state.stateDir, 'logs', `${name}.log`),
+    script,
+  );
+}
+
+/** A PropagationPolicy with ordered groups and dynamic weights, as YAML for kubectl. */
+export function tieredPolicy(opts: {
+  name: string;
+  namespace: string;
+  groups: [string, string[]][];
+  selector: { kind: string; name?: string };
+  preserve?: boolean;
+  tolerationSeconds?: number;
+  ecsProvision?: boolean;
+}): string {
+  const groups = opts.groups
+    .map(([g, cs]) => `      - affinityName: ${g}\n        clusterNames: [${cs.join(', ')}]`)
+    .join('\n');
+  return `apiVersion: policy.one.alibabacloud.com/v1alpha1
+kind: PropagationPolicy
+metadata:
+  name: ${opts.name}
+  namespace: ${opts.namespace}
+spec:
+  resourceSelectors:
+  - apiVersion: ${opts.selector.kind === 'Service' ? 'v1' : 'apps/v1'}
+    kind: ${opts.selector.kind}${opts.selector.name ? `\n    name: ${opts.selector.name}` : ''}
+  preserveResourcesOnDeletion: ${opts.preserve ?? false}
+  autoScaling:
+    ecsProvision: ${opts.ecsProvision ?? false}
+  failover:
+    cluster:
+      tolerationSeconds: ${opts.tolerationSeconds ?? 300}
+  placement:
+    clusterAffinities:
+${groups}
+    replicaScheduling:
+      replicaSchedulingType: Divided
+      replicaDivisionPreference: Weighted
+      weightPreference:
+        dynamicWeight: AvailableReplicas
+`;
+}

@@ -1,0 +1,193 @@
+/**
+ * Unit counting on a live member: max per unit, max per matchLabelKeys group across a rolling
+ * update, ignorePreviousPod, and a burst of 50 pods created at once that never overfills a unit.
+ */
+import { afterEach, describe, expect, it } from '@jest/globals';
+import type { V1Pod } from '@kubernetes/client-node';
+import { useFleet } from '../support/fleet.js';
+import { ensureNamespace } from '../support/kube.js';
+import {
+  POOL_A,
+  POOL_B,
+  apply,
+  byPool,
+  cleanNamespace,
+  deploymentManifest,
+  isRunningPod,
+  kubectl,
+  live,
+  pods,
+  policyManifest,
+  waitPods,
+  waitPolicyReady,
+} from './support.js';
+import { useController } from './fixture.js';
+import { waitFor } from '../fleet/readiness.js';
+
+const fleet = useFleet('resourcepolicy-units', 'resourcepolicy.yaml', { provisioner: false });
+
+const env = useController(fleet);
+
+const runningN = (n: number) => (list: V1Pod[]) =>
+  live(list).length === n && live(list).every(isRunningPod);
+const templateHash = (p: V1Pod) => p.metadata?.labels?.['pod-template-hash'] ?? '';
+
+/** Namespaces the current test created: cleaned after it, pass or fail, so capacity is free. */
+const used: string[] = [];
+async function namespace(ns: string): Promise<string> {
+  await ensureNamespace(env.core, ns);
+  used.push(ns);
+  return ns;
+}
+afterEach(async () => {
+  for (const ns of used.splice(0)) await cleanNamespace(env.kubeconfig, env.core, ns);
+}, 120_000);
+
+describe('ResourcePolicy units', () => {
+  it('puts at most max pods in a unit even when it has room', async () => {
+    const ns = await namespace('rp-max');
+    await apply(
+      env.kubeconfig,
+      policyManifest('web', ns, {
+        selector: { app: 'web' },
+        units: [
+          { resource: 'ecs', nodeSelector: POOL_A, max: 3 },
+          { resource: 'ecs', nodeSelector: POOL_B, max: 2 },
+          { resource: 'eci' },
+        ],
+      }),
+      deploymentManifest('web', ns, 8, '100m'),
+    );
+    const list = await waitPods(env.core, ns, 'app=web', '8 Running web pods', runningN(8));
+    expect(byPool(list)).toEqual({ 'pool-a': 3, 'pool-b': 2, eci: 3 });
+    await waitFor('status summary 3/3,2/2,3', 30_000, async () => {
+      const cur = JSON.parse(
+        await kubectl(env.kubeconfig, ['-n', ns, 'get', 'rsp', 'web', '-o', 'json']),
+      ) as { status?: { summary?: string } };
+      return cur.status?.summary === '3/3,2/2,3';
+    });
+  }, 300_000);
+
+  it('applies max per pod-template-hash group with matchLabelKeys during a rolling update', async () => {
+    const ns = await namespace('rp-match');
+    await apply(
+      env.kubeconfig,
+      policyManifest('web', ns, {
+        selector: { app: 'web' },
+        matchLabelKeys: ['pod-template-hash'],
+        units: [
+          { resource: 'ecs', nodeSelector: POOL_A, max: 2 },
+          { resource: 'ecs', nodeSelector: POOL_B },
+        ],
+      }),
+      deploymentManifest('web', ns, 3, '100m', {
+        strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 3, maxUnavailable: 0 } },
+      }),
+    );
+    let list = await waitPods(env.core, ns, 'app=web', '3 Running web pods', runningN(3));
+    expect(byPool(list)).toEqual({ 'pool-a': 2, 'pool-b': 1 });
+    const oldHash = templateHash(live(list)[0] as V1Pod);
+
+    // A new revision: its pods form their own group, so pool A takes 2 of them again.
+    await kubectl(env.kubeconfig, ['-n', ns, 'set', 'env', 'deployment/web', 'REVISION=2']);
+    list = await waitPods(
+      env.core,
+      ns,
+      'app=web',
+      'rollout to the new revision',
+      (l) => runningN(3)(l) && live(l).every((p) => templateHash(p) !== oldHash),
+    );
+    expect(byPool(list)).toEqual({ 'pool-a': 2, 'pool-b': 1 });
+  }, 300_000);
+
+  it('ignorePreviousPod leaves pods created before the policy out of max', async () => {
+    const ns = await namespace('rp-previous');
+    // Two pods created before the policy, on pool A (pool B cordoned meanwhile).
+    await kubectl(env.kubeconfig, ['cordon', 'pool-b-0', 'pool-b-1']);
+    try {
+      await apply(env.kubeconfig, deploymentManifest('web', ns, 2, '100m'));
+      const before = await waitPods(
+        env.core,
+        ns,
+        'app=web',
+        '2 previous pods Running',
+        runningN(2),
+      );
+      expect(byPool(before)).toEqual({ 'pool-a': 2 });
+    } finally {
+      await kubectl(env.kubeconfig, ['uncordon', 'pool-b-0', 'pool-b-1']);
+    }
+    await new Promise((r) => setTimeout(r, 1100)); // creation timestamps have one-second steps
+    await apply(
+      env.kubeconfig,
+      policyManifest('web', ns, {
+        selector: { app: 'web' },
+        ignorePreviousPod: true,
+        units: [
+          { resource: 'ecs', nodeSelector: POOL_A, max: 2 },
+          { resource: 'ecs', nodeSelector: POOL_B },
+        ],
+      }),
+    );
+    await waitPolicyReady(env.kubeconfig, ns, 'web');
+    await kubectl(env.kubeconfig, ['-n', ns, 'scale', 'deployment', 'web', '--replicas', '4']);
+    const list = await waitPods(env.core, ns, 'app=web', '4 Running web pods', runningN(4));
+    // The two new pods still fit under max 2 in pool A: the previous two are not counted.
+    expect(byPool(list)).toEqual({ 'pool-a': 4 });
+  }, 300_000);
+
+  it('never exceeds a unit max when 50 pods are created at once', async () => {
+    const ns = await namespace('rp-burst');
+    await apply(
+      env.kubeconfig,
+      policyManifest('burst', ns, {
+        selector: { app: 'burst' },
+        units: [
+          { resource: 'ecs', nodeSelector: POOL_A, max: 5 },
+          { resource: 'ecs', nodeSelector: POOL_B, max: 10 },
+          { resource: 'eci' },
+        ],
+      }),
+    );
+    await waitPolicyReady(env.kubeconfig, ns, 'burst');
+    const podBody = (i: number) => ({
+      metadata: { name: `burst-${i}`, labels: { app: 'burst' } },
+      spec: {
+        terminationGracePeriodSeconds: 0,
+        containers: [
+          { name: 'main', image: 'example.invalid/app:1', resources: { requests: { cpu: '10m' } } },
+        ],
+      },
+    });
+    let worst = { 'pool-a': 0, 'pool-b': 0 };
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) {
+        const seen = byPool(await pods(env.core, ns, 'app=burst'));
+        worst = {
+          'pool-a': Math.max(worst['pool-a'], seen['pool-a'] ?? 0),
+          'pool-b': Math.max(worst['pool-b'], seen['pool-b'] ?? 0),
+        };
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    })();
+    await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        env.core.createNamespacedPod({ namespace: ns, body: podBody(i) }),
+      ),
+    );
+    const list = await waitPods(
+      env.core,
+      ns,
+      'app=burst',
+      '50 Running burst pods',
+      runningN(50),
+      180_000,
+    );
+    watching = false;
+    await watcher;
+    expect(byPool(list)).toEqual({ 'pool-a': 5, 'pool-b': 10, eci: 35 });
+    expect(worst['pool-a']).toBeLessThanOrEqual(5);
+    expect(worst['pool-b']).toBeLessThanOrEqual(10);
+  }, 300_000);
+});
