@@ -1,0 +1,196 @@
+/**
+ * Lifecycle of templates and policies: deletion with and without preserveResourcesOnDeletion,
+ * a policy rejected at apply time with a clear message, and a member object Spillway did not
+ * create (reported as a conflict, never overwritten unless adoption is asked for).
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { join } from 'node:path';
+import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { runFleetController, type FleetController } from '../../src/fleet/controller.js';
+import { fileLogger } from '../../src/runtime/logger.js';
+import { hub, kubeConfigFor, member } from '../fleet/index.js';
+import { waitFor } from '../fleet/readiness.js';
+import { useFleet } from '../support/fleet.js';
+import { clients, deployment, ensureNamespace } from '../support/kube.js';
+import {
+  SYSTEM_NAMESPACE,
+  installCrds,
+  kubectl,
+  registerMembers,
+  tieredPolicy,
+} from '../support/spillway.js';
+
+const fleet = useFleet('lifecycle', 'demo.yaml', { provisioner: false });
+const NS = 'apps';
+let controller: FleetController | undefined;
+
+const idc = () => member(fleet.state, 'cluster-idc-demo');
+const bj = () => member(fleet.state, 'cluster-bj-demo');
+const hubKc = () => hub(fleet.state).kubeconfigPath;
+const hubApps = () => clients(kubeConfigFor(hub(fleet.state))).apps;
+const memberDeploy = (c: ReturnType<typeof idc>, name: string) =>
+  clients(kubeConfigFor(c))
+    .apps.readNamespacedDeployment({ name, namespace: NS })
+    .catch(() => undefined);
+const binding = (name: string) =>
+  kubeConfigFor(hub(fleet.state))
+    .makeApiClient(CustomObjectsApi)
+    .getNamespacedCustomObject({
+      group: 'fleet.spillway.dev',
+      version: 'v1alpha1',
+      plural: 'resourcebindings',
+      namespace: NS,
+      name: `${name}-deployment`,
+    })
+    .catch(() => undefined) as Promise<
+    { status?: { conditions?: { type: string; status: string; message: string }[] } } | undefined
+  >;
+
+const templateGone = async (name: string) =>
+  hubApps()
+    .readNamespacedDeployment({ name, namespace: NS })
+    .then(() => false)
+    .catch(() => true);
+
+/** One policy per app; both tiers, so the copy lands in idc. */
+function policyFor(app: string, preserve = false): string {
+  return tieredPolicy({
+    name: app,
+    namespace: NS,
+    groups: [
+      ['idc', [idc().name]],
+      ['cloud', [bj().name]],
+    ],
+    selector: { kind: 'Deployment', name: app },
+    preserve,
+  });
+}
+
+async function deployed(app: string, replicas = 2): Promise<void> {
+  kubectl(hubKc(), ['apply', '-f', '-'], policyFor(app, app.startsWith('keep')));
+  await hubApps().createNamespacedDeployment({
+    namespace: NS,
+    body: deployment(app, NS, replicas, { cpu: '100m' }),
+  });
+  await waitFor(
+    `${app} copy in idc`,
+    60_000,
+    async () => (await memberDeploy(idc(), app))?.spec?.replicas === replicas,
+  );
+}
+
+beforeAll(async () => {
+  await installCrds(kubeConfigFor(hub(fleet.state)));
+  await registerMembers(fleet.state);
+  kubectl(hubKc(), ['create', 'ns', NS]);
+  controller = await runFleetController({
+    hub: kubeConfigFor(hub(fleet.state)),
+    namespace: SYSTEM_NAMESPACE,
+    leaderElection: false,
+    logger: fileLogger(
+      'fleet-controller',
+      join(fleet.state.stateDir, 'logs', 'fleet-controller.log'),
+    ),
+    recheckMs: 1000,
+    probeIntervalMs: 2000,
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await controller?.stop();
+}, 30_000);
+
+describe('templates and policies over their lifetime', () => {
+  it('rejects an invalid policy at apply time, naming the field and the reason', () => {
+    const bad = policyFor('x').replace('affinityName: cloud', 'affinityName: idc');
+    let stderr = '';
+    try {
+      kubectl(hubKc(), ['apply', '-f', '-'], bad);
+    } catch (err) {
+      stderr = String((err as { stderr?: string }).stderr);
+    }
+    expect(stderr).toMatch(/spec\.placement\.clusterAffinities/);
+    expect(stderr).toMatch(/affinityName must be unique/);
+  });
+
+  it('removes member copies when the template is deleted', async () => {
+    await deployed('gone');
+    // --wait=false: a synchronous kubectl waiting here would block the in-process controller.
+    kubectl(hubKc(), ['delete', 'deploy', 'gone', `-n${NS}`, '--wait=false']);
+    await waitFor('template gone', 60_000, async () => await templateGone('gone'));
+    expect(await memberDeploy(idc(), 'gone')).toBeUndefined();
+    await waitFor('binding removed', 30_000, async () => (await binding('gone')) === undefined);
+  }, 120_000);
+
+  it('keeps member copies when the template is deleted with preserveResourcesOnDeletion', async () => {
+    await deployed('keep-me');
+    kubectl(hubKc(), ['delete', 'deploy', 'keep-me', `-n${NS}`, '--wait=false']);
+    await waitFor('template gone', 60_000, async () => await templateGone('keep-me'));
+    const d = await memberDeploy(idc(), 'keep-me');
+    expect(d?.spec?.replicas).toBe(2);
+  }, 120_000);
+
+  it('removes member copies when the policy is deleted, and keeps them with preserveResourcesOnDeletion', async () => {
+    await deployed('unclaimed');
+    await deployed('keep-unclaimed');
+    kubectl(hubKc(), ['delete', 'propagationpolicy', 'unclaimed', 'keep-unclaimed', `-n${NS}`]);
+    await waitFor(
+      'unclaimed copy removed',
+      60_000,
+      async () => (await memberDeploy(idc(), 'unclaimed')) === undefined,
+    );
+    await waitFor('finalizers released', 30_000, async () => {
+      const t = await hubApps().readNamespacedDeployment({ name: 'unclaimed', namespace: NS });
+      return (t.metadata?.finalizers ?? []).length === 0;
+    });
+    expect((await memberDeploy(idc(), 'keep-unclaimed'))?.spec?.replicas).toBe(2);
+  }, 180_000);
+
+  it('never overwrites a member object it did not create, and adopts it only when asked', async () => {
+    const member = clients(kubeConfigFor(idc()));
+    await ensureNamespace(member.core, NS);
+    await member.apps.createNamespacedDeployment({
+      namespace: NS,
+      body: deployment('legacy', NS, 1, { cpu: '100m' }),
+    });
+    kubectl(hubKc(), ['apply', '-f', '-'], policyFor('legacy'));
+    await hubApps().createNamespacedDeployment({
+      namespace: NS,
+      body: deployment('legacy', NS, 3, { cpu: '100m' }),
+    });
+
+    await waitFor('Conflict condition', 60_000, async () =>
+      ((await binding('legacy'))?.status?.conditions ?? []).some(
+        (c) => c.type === 'Conflict' && c.status === 'True',
+      ),
+    );
+    const cond = ((await binding('legacy'))?.status?.conditions ?? []).find(
+      (c) => c.type === 'Conflict',
+    );
+    expect(cond?.message).toMatch(
+      new RegExp(`member ${idc().name} has a Deployment apps/legacy that Spillway did not create`),
+    );
+    const untouched = await memberDeploy(idc(), 'legacy');
+    expect(untouched?.spec?.replicas).toBe(1);
+    expect(untouched?.metadata?.labels?.['app.kubernetes.io/managed-by']).toBeUndefined();
+    const events = await kubeConfigFor(hub(fleet.state))
+      .makeApiClient(CoreV1Api)
+      .listNamespacedEvent({ namespace: NS, fieldSelector: 'involvedObject.name=legacy' });
+    expect(events.items.some((e) => e.reason === 'Conflict' && e.type === 'Warning')).toBe(true);
+
+    kubectl(hubKc(), [
+      'annotate',
+      'deploy',
+      'legacy',
+      `-n${NS}`,
+      'fleet.spillway.dev/adopt-existing=true',
+    ]);
+    await waitFor('adopted copy', 60_000, async () => {
+      const d = await memberDeploy(idc(), 'legacy');
+      return (
+        d?.spec?.replicas === 3 &&
+        d.metadata?.labels?.['app.kubernetes.io/managed-by'] === 'spillway'
+      );
+    });
+  }, 180_000);
+});
