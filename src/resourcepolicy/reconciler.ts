@@ -37,6 +37,23 @@ import { hasGate, timeMs, type PolicyPod } from './types.js';
 import type { ResourcePolicyMetrics } from './metrics.js';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+const ACTION_CONCURRENCY = 16;
+
+/** Runs `fn` over `items` with at most `limit` calls in flight. */
+async function inParallel<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await fn(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
 
 export interface ReconcilerDeps {
   kubeConfig: KubeConfig;
@@ -197,7 +214,10 @@ export class NamespaceReconciler {
     });
     this.suspended.set(policy.uid, plan.waitSuspendedUntil);
     let failed = false;
-    for (const action of plan.actions) {
+    // The plan already accounts for every action, and each write is independent (a pod patch
+    // carries its resourceVersion), so they go out concurrently: one API round trip per pass
+    // instead of one per pod.
+    await inParallel(plan.actions, ACTION_CONCURRENCY, async (action) => {
       try {
         await this.execute(policy, raw, action);
       } catch (err) {
@@ -211,7 +231,7 @@ export class NamespaceReconciler {
             error: errorMessage(err),
           });
       }
-    }
+    });
     const conditions: ConditionInput[] = [
       {
         type: 'Ready',
