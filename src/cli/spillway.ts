@@ -3,11 +3,16 @@
  * spillway: one binary for every component.
  *   spillway fleet-controller [--kubeconfig hub.yaml] [--namespace spillway-system]
  *                             [--health-port 8080] [--leader-elect=true|false] [--workers 2]
+ *   spillway resource-policy-controller [--kubeconfig member.yaml] [--namespace spillway-system]
+ *        [--health-port 8080] [--leader-elect=true|false] [--workers 4] [--webhook-port 9443]
+ *        (--webhook-url https://127.0.0.1:{port}/mutate | --webhook-service ns/name[:port])
+ *        [--tls-cert-file f --tls-key-file f [--tls-ca-file f]] [--manage-webhook-configuration=true]
  * Without --kubeconfig it uses KUBECONFIG, ~/.kube/config or the in-cluster service account.
  */
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { runFleetController } from '../fleet/controller.js';
+import { runResourcePolicyController } from '../resourcepolicy/main.js';
 import { createLogger, errorMessage } from '../runtime/logger.js';
 
 function hubConfig(path: string | undefined): KubeConfig {
@@ -50,9 +55,79 @@ async function fleetController(argv: string[]): Promise<void> {
   process.on('SIGINT', shutdown);
 }
 
+/** `ns/name[:port]` of the Service in front of the webhook. */
+function parseService(text: string): { namespace: string; name: string; port?: number } {
+  const m = /^([a-z0-9-]+)\/([a-z0-9-]+)(?::(\d+))?$/.exec(text);
+  if (!m?.[1] || !m[2])
+    throw new Error(`--webhook-service wants namespace/name[:port], got ${JSON.stringify(text)}`);
+  return { namespace: m[1], name: m[2], ...(m[3] ? { port: Number(m[3]) } : {}) };
+}
+
+async function resourcePolicyController(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      kubeconfig: { type: 'string' },
+      namespace: { type: 'string', default: process.env.POD_NAMESPACE ?? 'spillway-system' },
+      'health-port': { type: 'string', default: '8080' },
+      'leader-elect': { type: 'string', default: 'true' },
+      workers: { type: 'string', default: '4' },
+      'webhook-port': { type: 'string', default: '9443' },
+      'webhook-url': { type: 'string' },
+      'webhook-service': { type: 'string' },
+      'tls-cert-file': { type: 'string' },
+      'tls-key-file': { type: 'string' },
+      'tls-ca-file': { type: 'string' },
+      'manage-webhook-configuration': { type: 'string', default: 'true' },
+    },
+  });
+  if (!values['webhook-url'] && !values['webhook-service'])
+    throw new Error('resource-policy-controller needs --webhook-url or --webhook-service');
+  if (Boolean(values['tls-cert-file']) !== Boolean(values['tls-key-file']))
+    throw new Error('--tls-cert-file and --tls-key-file go together');
+  const logger = createLogger('resource-policy-controller');
+  const certFile = values['tls-cert-file'];
+  const keyFile = values['tls-key-file'];
+  const controller = await runResourcePolicyController({
+    kubeConfig: hubConfig(values.kubeconfig),
+    namespace: values.namespace ?? 'spillway-system',
+    healthPort: Number(values['health-port']),
+    leaderElection: values['leader-elect'] !== 'false',
+    workers: Number(values.workers),
+    logger,
+    webhook: {
+      port: Number(values['webhook-port']),
+      endpoint: values['webhook-url']
+        ? { url: values['webhook-url'] }
+        : { service: parseService(values['webhook-service'] ?? '') },
+      manageConfiguration: values['manage-webhook-configuration'] !== 'false',
+      ...(certFile && keyFile
+        ? {
+            tls: {
+              certFile,
+              keyFile,
+              ...(values['tls-ca-file'] ? { caFile: values['tls-ca-file'] } : {}),
+            },
+          }
+        : {}),
+    },
+  });
+  logger.info('resource policy controller running', {
+    webhookPort: controller.webhookPort,
+    healthPort: controller.healthPort,
+  });
+  const shutdown = () => {
+    logger.info('shutting down');
+    void controller.stop().then(() => process.exit(0));
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+}
+
 const USAGE = `usage: spillway <command> [flags]
 commands:
-  fleet-controller   run the fleet controller against a hub
+  fleet-controller             run the fleet controller against a hub
+  resource-policy-controller   run the ResourcePolicy controller and its webhook in a cluster
 `;
 
 export async function main(argv: string[]): Promise<void> {
@@ -60,6 +135,8 @@ export async function main(argv: string[]): Promise<void> {
   switch (command) {
     case 'fleet-controller':
       return fleetController(rest);
+    case 'resource-policy-controller':
+      return resourcePolicyController(rest);
     default:
       process.stderr.write(USAGE);
       process.exitCode = 2;
