@@ -18,7 +18,7 @@ import { startHealthServer, type HealthServer } from '../runtime/health.js';
 import { WatchedCache } from '../runtime/informer.js';
 import { LeaderElector } from '../runtime/leader.js';
 import { createLogger, errorMessage, type Logger } from '../runtime/logger.js';
-import { newControllerMetrics, newRegistry } from '../runtime/metrics.js';
+import { meteredQueueOptions, newControllerMetrics, newRegistry } from '../runtime/metrics.js';
 import { WorkQueue } from '../runtime/workqueue.js';
 import { BindingReconciler } from './binding-reconciler.js';
 import { setCondition } from './conditions.js';
@@ -65,18 +65,7 @@ export async function runFleetController(opts: FleetControllerOptions): Promise<
   const metrics = new FleetMetrics(registry);
   const recorder = new EventRecorder(opts.hub, 'spillway-fleet-controller', logger);
   const custom = opts.hub.makeApiClient(CustomObjectsApi);
-  const queue = new WorkQueue({
-    onDepth: (d) => cm.queueDepth.set({ controller: CONTROLLER }, d),
-    onRetry: () => cm.queueRetries.inc({ controller: CONTROLLER }),
-    onResult: (result, seconds, err) => {
-      cm.reconcileTotal.inc({ controller: CONTROLLER, result });
-      cm.reconcileDuration.observe({ controller: CONTROLLER }, seconds);
-      if (result === 'error') {
-        cm.reconcileErrors.inc({ controller: CONTROLLER });
-        logger.warn('reconcile failed; will retry', { error: errorMessage(err) });
-      }
-    },
-  });
+  const queue = new WorkQueue(meteredQueueOptions(cm, CONTROLLER, logger));
 
   const listOf = (group: string, version: string, plural: string) => async () =>
     (await custom.listClusterCustomObject({

@@ -24,8 +24,8 @@ import { EventRecorder } from '../runtime/events.js';
 import { startHealthServer, type HealthServer } from '../runtime/health.js';
 import { WatchedCache } from '../runtime/informer.js';
 import { LeaderElector } from '../runtime/leader.js';
-import { createLogger, errorMessage, type Logger } from '../runtime/logger.js';
-import { newControllerMetrics, newRegistry } from '../runtime/metrics.js';
+import { createLogger, type Logger } from '../runtime/logger.js';
+import { meteredQueueOptions, newControllerMetrics, newRegistry } from '../runtime/metrics.js';
 import { WorkQueue } from '../runtime/workqueue.js';
 import { generateTls, loadTls, type TlsFiles } from './certs.js';
 import { GATE } from './constants.js';
@@ -145,18 +145,7 @@ export async function runResourcePolicyController(
       .filter((p): p is Policy => p !== undefined);
   };
 
-  const queue = new WorkQueue({
-    onDepth: (d) => cm.queueDepth.set({ controller: CONTROLLER }, d),
-    onRetry: () => cm.queueRetries.inc({ controller: CONTROLLER }),
-    onResult: (result, seconds, err) => {
-      cm.reconcileTotal.inc({ controller: CONTROLLER, result });
-      cm.reconcileDuration.observe({ controller: CONTROLLER }, seconds);
-      if (result === 'error') {
-        cm.reconcileErrors.inc({ controller: CONTROLLER });
-        logger.warn('reconcile failed; will retry', { error: errorMessage(err) });
-      }
-    },
-  });
+  const queue = new WorkQueue(meteredQueueOptions(cm, CONTROLLER, logger));
   /** Namespaces with pods behind the gate: capacity anywhere may free room for them. */
   const waitingNamespaces = new Set<string>();
   const namespacesWithPolicies = () => new Set(policiesIn().map((p) => p.metadata.namespace ?? ''));

@@ -3,6 +3,8 @@
  * the health server exposes at /metrics; names follow controller-runtime's conventions.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { errorMessage, type Logger } from './logger.js';
+import type { WorkQueueOptions } from './workqueue.js';
 
 export function newRegistry(withProcessMetrics = true): Registry {
   const registry = new Registry();
@@ -82,5 +84,25 @@ export function newControllerMetrics(registry: Registry): ControllerMetrics {
           registers,
         }),
     ),
+  };
+}
+
+/** Work-queue hooks that keep a controller's standard metrics and log failed reconciles. */
+export function meteredQueueOptions(
+  metrics: ControllerMetrics,
+  controller: string,
+  logger: Logger,
+): WorkQueueOptions {
+  return {
+    onDepth: (d) => metrics.queueDepth.set({ controller }, d),
+    onRetry: () => metrics.queueRetries.inc({ controller }),
+    onResult: (result, seconds, err, key) => {
+      metrics.reconcileTotal.inc({ controller, result });
+      metrics.reconcileDuration.observe({ controller }, seconds);
+      if (result === 'error') {
+        metrics.reconcileErrors.inc({ controller });
+        logger.warn('reconcile failed; will retry', { key, error: errorMessage(err) });
+      }
+    },
   };
 }

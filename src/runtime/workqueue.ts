@@ -16,7 +16,12 @@ export interface WorkQueueOptions {
   baseDelayMs?: number;
   maxDelayMs?: number;
   onDepth?: (depth: number) => void;
-  onResult?: (result: 'success' | 'error' | 'requeue', seconds: number, err?: unknown) => void;
+  onResult?: (
+    result: 'success' | 'error' | 'requeue',
+    seconds: number,
+    err: unknown,
+    key: string,
+  ) => void;
   onRetry?: (key: string, delayMs: number) => void;
 }
 
@@ -113,13 +118,13 @@ export class WorkQueue<K extends string = string> {
           const result = await reconcile(key);
           this.forget(key);
           if (result?.requeueAfterMs !== undefined) {
-            this.opts.onResult?.('requeue', seconds());
+            this.opts.onResult?.('requeue', seconds(), undefined, key);
             this.addAfter(key, result.requeueAfterMs);
           } else {
-            this.opts.onResult?.('success', seconds());
+            this.opts.onResult?.('success', seconds(), undefined, key);
           }
         } catch (err) {
-          this.opts.onResult?.('error', seconds(), err);
+          this.opts.onResult?.('error', seconds(), err, key);
           this.addRateLimited(key);
         } finally {
           this.done(key);
