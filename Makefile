@@ -32,7 +32,7 @@ unit: deps
 	$(JEST) --selectProjects unit
 
 e2e: deps tools
-	$(JEST) --selectProjects e2e --runInBand
+	$(JEST) --selectProjects e2e --runInBand --forceExit
 
 test: lint typecheck unit e2e
 
