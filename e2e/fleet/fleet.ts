@@ -63,6 +63,8 @@ export interface UpOptions {
 }
 
 const STATE_FILE = 'state.json';
+/** See kwokArgs: a pod with this annotation set to "true" is left alone by kwok. */
+export const HOLD_ANNOTATION = 'spillway.dev/local-fleet-hold';
 export const PROVISIONING_REQUEST_CRD = join(
   REPO_ROOT,
   'config',
@@ -350,6 +352,9 @@ function kwokArgs(c: ClusterInfo): string[] {
     '--cidr=10.0.0.1/16',
     '--node-ip=10.0.0.1',
     '--server-address=',
+    // Tests mark a pod with this annotation to keep kwok's hands off it: deleted, it then stays
+    // Terminating (no kubelet confirms), as a pod with a slow shutdown would.
+    `--disregard-status-with-annotation-selector=${HOLD_ANNOTATION}=true`,
   ];
 }
 
