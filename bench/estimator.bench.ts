@@ -21,6 +21,7 @@ import { referenceMaxReplicas } from '../src/estimator/reference.js';
 import { effectiveRequests, readResourceList } from '../src/estimator/requests.js';
 import { toUnits } from '../src/estimator/resources.js';
 import { UNSCHEDULABLE_TAINT, untoleratedTaint } from '../src/estimator/tolerations.js';
+import { prng } from './prng.js';
 
 const NODES = 5000;
 const PODS = 100_000;
@@ -31,17 +32,6 @@ const NODE_EVENTS = 20_000;
 const NAIVE_QUERIES = 5;
 const SEED = 20260327;
 
-/** mulberry32: a tiny seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Pool {
   name: string;

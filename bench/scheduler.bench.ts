@@ -12,6 +12,7 @@ import vm from 'node:vm';
 import { divideByWeight } from '../src/scheduler/divide.js';
 import { schedule } from '../src/scheduler/index.js';
 import type { ClusterState, ReplicaScheduling, ScheduleInput } from '../src/scheduler/index.js';
+import { prng } from './prng.js';
 
 const BINDINGS = 1000;
 const CLUSTERS = 50;
@@ -19,17 +20,6 @@ const GROUPS = 5;
 const ROUNDS = 15;
 const SEED = 20260326;
 
-/** mulberry32: a tiny seeded PRNG, so the inputs are the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function makeInputs(): ScheduleInput[] {
   const rand = prng(SEED);

@@ -3,26 +3,16 @@
  * a policy rejected at apply time with a clear message, and a member object Spillway did not
  * create (reported as a conflict, never overwritten unless adoption is asked for).
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
-import { runFleetController, type FleetController } from '../../src/fleet/controller.js';
-import { fileLogger } from '../../src/runtime/logger.js';
 import { hub, kubeConfigFor, member } from '../fleet/index.js';
 import { waitFor } from '../fleet/readiness.js';
 import { useFleet } from '../support/fleet.js';
 import { clients, deployment, ensureNamespace } from '../support/kube.js';
-import {
-  SYSTEM_NAMESPACE,
-  installCrds,
-  kubectl,
-  registerMembers,
-  tieredPolicy,
-} from '../support/spillway.js';
+import { kubectl, tieredPolicy, useFleetController } from '../support/spillway.js';
 
 const fleet = useFleet('lifecycle', 'demo.yaml', { provisioner: false });
 const NS = 'apps';
-let controller: FleetController | undefined;
 
 const idc = () => member(fleet.state, 'cluster-idc-demo');
 const bj = () => member(fleet.state, 'cluster-bj-demo');
@@ -79,26 +69,10 @@ async function deployed(app: string, replicas = 2): Promise<void> {
   );
 }
 
-beforeAll(async () => {
-  await installCrds(kubeConfigFor(hub(fleet.state)));
-  await registerMembers(fleet.state);
+useFleetController(fleet, { leaderElection: false });
+beforeAll(() => {
   kubectl(hubKc(), ['create', 'ns', NS]);
-  controller = await runFleetController({
-    hub: kubeConfigFor(hub(fleet.state)),
-    namespace: SYSTEM_NAMESPACE,
-    leaderElection: false,
-    logger: fileLogger(
-      'fleet-controller',
-      join(fleet.state.stateDir, 'logs', 'fleet-controller.log'),
-    ),
-    recheckMs: 1000,
-    probeIntervalMs: 2000,
-  });
-}, 60_000);
-
-afterAll(async () => {
-  await controller?.stop();
-}, 30_000);
+});
 
 describe('templates and policies over their lifetime', () => {
   it('rejects an invalid policy at apply time, naming the field and the reason', () => {

@@ -4,26 +4,15 @@
  * they wait (Pending) until the simulated cloud adds GPU nodes; scaling back to 2 removes the
  * cluster-bj-demo replicas first. The hub Deployment's status shows the aggregate throughout.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { AppsV1Api, CustomObjectsApi, type V1Pod } from '@kubernetes/client-node';
 import { hub, kubeConfigFor, member } from '../fleet/index.js';
 import { waitFor } from '../fleet/readiness.js';
-import { fileLogger } from '../../src/runtime/logger.js';
-import { join } from 'node:path';
-import { runFleetController, type FleetController } from '../../src/fleet/controller.js';
 import { useFleet } from '../support/fleet.js';
 import { clients, isRunning, isUnschedulable, podsOf } from '../support/kube.js';
-import {
-  SEED_DEMO,
-  SYSTEM_NAMESPACE,
-  installCrds,
-  kubectl,
-  registerMembers,
-  seedPolicy,
-} from '../support/spillway.js';
+import { SEED_DEMO, kubectl, seedPolicy, useFleetController } from '../support/spillway.js';
 
 const fleet = useFleet('seed', 'demo.yaml', { idleSeconds: 30, scaleUpDelaySeconds: 8 });
-let controller: FleetController | undefined;
 
 const idc = () => member(fleet.state, 'cluster-idc-demo');
 const bj = () => member(fleet.state, 'cluster-bj-demo');
@@ -47,25 +36,7 @@ async function hubStatus(): Promise<{
   return { ...d.status, generation: d.metadata?.generation };
 }
 
-beforeAll(async () => {
-  const kc = kubeConfigFor(hub(fleet.state));
-  await installCrds(kc);
-  await registerMembers(fleet.state);
-  controller = await runFleetController({
-    hub: kc,
-    namespace: SYSTEM_NAMESPACE,
-    logger: fileLogger(
-      'fleet-controller',
-      join(fleet.state.stateDir, 'logs', 'fleet-controller.log'),
-    ),
-    recheckMs: 1000,
-    probeIntervalMs: 2000,
-  });
-}, 60_000);
-
-afterAll(async () => {
-  await controller?.stop();
-}, 30_000);
+useFleetController(fleet);
 
 describe('seed walkthrough: elastic scheduling with multi-cluster priorities', () => {
   it('step 1-2: the demo and its policies apply verbatim; both replicas run in the IDC cluster', async () => {
