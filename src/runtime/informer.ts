@@ -29,6 +29,7 @@ export class WatchedCache<T extends KubernetesObject> {
   private synced = false;
   private stopped = false;
   private failures = 0;
+  private lastErrorMs = 0;
   private resync: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: WatchedCacheOptions<T>) {
@@ -36,11 +37,13 @@ export class WatchedCache<T extends KubernetesObject> {
     this.informer.on('add', (o) => this.emit(o, 'add'));
     this.informer.on('update', (o) => this.emit(o, 'update'));
     this.informer.on('delete', (o) => this.emit(o, 'delete'));
-    this.informer.on('connect', () => {
-      this.failures = 0;
-    });
     this.informer.on('error', (err) => {
       if (this.stopped) return;
+      // The informer reports neither a successful re-list nor a healthy watch, so a minute
+      // without errors is what counts as recovered and starts the back-off afresh.
+      const now = Date.now();
+      if (now - this.lastErrorMs > 60_000) this.failures = 0;
+      this.lastErrorMs = now;
       const delay = Math.min(30_000, 500 * 2 ** this.failures++);
       opts.logger.warn('watch failed; restarting', {
         path: opts.path,
