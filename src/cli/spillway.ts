@@ -7,12 +7,14 @@
  *        [--health-port 8080] [--leader-elect=true|false] [--workers 4] [--webhook-port 9443]
  *        (--webhook-url https://127.0.0.1:{port}/mutate | --webhook-service ns/name[:port])
  *        [--tls-cert-file f --tls-key-file f [--tls-ca-file f]] [--manage-webhook-configuration=true]
+ *   spillway register-member --hub-kubeconfig f --member-kubeconfig f --name <cluster id> [...]
  * Without --kubeconfig it uses KUBECONFIG, ~/.kube/config or the in-cluster service account.
  */
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { runFleetController } from '../fleet/controller.js';
 import { runResourcePolicyController } from '../resourcepolicy/main.js';
+import { main as registerMember } from './register-member.js';
 import { createLogger, errorMessage } from '../runtime/logger.js';
 
 function hubConfig(path: string | undefined): KubeConfig {
@@ -128,6 +130,7 @@ const USAGE = `usage: spillway <command> [flags]
 commands:
   fleet-controller             run the fleet controller against a hub
   resource-policy-controller   run the ResourcePolicy controller and its webhook in a cluster
+  register-member              give the fleet controller a least-privilege identity in a member and register it on the hub
 `;
 
 export async function main(argv: string[]): Promise<void> {
@@ -137,6 +140,8 @@ export async function main(argv: string[]): Promise<void> {
       return fleetController(rest);
     case 'resource-policy-controller':
       return resourcePolicyController(rest);
+    case 'register-member':
+      return registerMember(rest);
     default:
       process.stderr.write(USAGE);
       process.exitCode = 2;
