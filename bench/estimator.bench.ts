@@ -32,7 +32,6 @@ const NODE_EVENTS = 20_000;
 const NAIVE_QUERIES = 5;
 const SEED = 20260327;
 
-
 interface Pool {
   name: string;
   share: number; // of the nodes

@@ -20,7 +20,6 @@ const GROUPS = 5;
 const ROUNDS = 15;
 const SEED = 20260326;
 
-
 function makeInputs(): ScheduleInput[] {
   const rand = prng(SEED);
   const int = (max: number): number => Math.floor(rand() * (max + 1));
