@@ -15,7 +15,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { runFleetController } from '../fleet/controller.js';
 import { runResourcePolicyController } from '../resourcepolicy/main.js';
 import { main as registerMember } from './register-member.js';
-import { createLogger, errorMessage } from '../runtime/logger.js';
+import { createLogger, errorMessage, type Logger } from '../runtime/logger.js';
 
 function hubConfig(path: string | undefined): KubeConfig {
   const kc = new KubeConfig();
@@ -24,14 +24,29 @@ function hubConfig(path: string | undefined): KubeConfig {
   return kc;
 }
 
+/** Flags every controller takes. */
+const COMMON_OPTIONS = {
+  kubeconfig: { type: 'string' },
+  namespace: { type: 'string', default: process.env.POD_NAMESPACE ?? 'spillway-system' },
+  'health-port': { type: 'string', default: '8080' },
+  'leader-elect': { type: 'string', default: 'true' },
+} as const;
+
+/** Stops the controller cleanly on SIGTERM (what the kubelet sends) and SIGINT. */
+function stopOnSignals(controller: { stop(): Promise<void> }, logger: Logger): void {
+  const shutdown = () => {
+    logger.info('shutting down');
+    void controller.stop().then(() => process.exit(0));
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+}
+
 async function fleetController(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
     options: {
-      kubeconfig: { type: 'string' },
-      namespace: { type: 'string', default: process.env.POD_NAMESPACE ?? 'spillway-system' },
-      'health-port': { type: 'string', default: '8080' },
-      'leader-elect': { type: 'string', default: 'true' },
+      ...COMMON_OPTIONS,
       workers: { type: 'string', default: '2' },
     },
   });
@@ -49,12 +64,7 @@ async function fleetController(argv: string[]): Promise<void> {
     },
   });
   logger.info('fleet controller running', { healthPort: controller.healthPort });
-  const shutdown = () => {
-    logger.info('shutting down');
-    void controller.stop().then(() => process.exit(0));
-  };
-  process.on('SIGTERM', shutdown);
-  process.on('SIGINT', shutdown);
+  stopOnSignals(controller, logger);
 }
 
 /** `ns/name[:port]` of the Service in front of the webhook. */
@@ -69,10 +79,7 @@ async function resourcePolicyController(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
     options: {
-      kubeconfig: { type: 'string' },
-      namespace: { type: 'string', default: process.env.POD_NAMESPACE ?? 'spillway-system' },
-      'health-port': { type: 'string', default: '8080' },
-      'leader-elect': { type: 'string', default: 'true' },
+      ...COMMON_OPTIONS,
       workers: { type: 'string', default: '4' },
       'webhook-port': { type: 'string', default: '9443' },
       'webhook-url': { type: 'string' },
@@ -118,12 +125,7 @@ async function resourcePolicyController(argv: string[]): Promise<void> {
     webhookPort: controller.webhookPort,
     healthPort: controller.healthPort,
   });
-  const shutdown = () => {
-    logger.info('shutting down');
-    void controller.stop().then(() => process.exit(0));
-  };
-  process.on('SIGTERM', shutdown);
-  process.on('SIGINT', shutdown);
+  stopOnSignals(controller, logger);
 }
 
 const USAGE = `usage: spillway <command> [flags]
