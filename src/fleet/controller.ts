@@ -205,7 +205,12 @@ export async function runFleetController(opts: FleetControllerOptions): Promise<
           'Accepted',
           problems.length > 0 ? 'False' : 'True',
           problems.length > 0 ? 'UnknownKind' : 'Accepted',
-          problems.length > 0 ? problems.join('; ') : 'the policy is in effect',
+          problems.length > 0
+            ? problems.join('; ')
+            : p.spec.rebalance?.enabled
+              ? // Accepted, but say plainly that this opt-in does nothing yet.
+                'the policy is in effect; rebalance is not implemented yet: overflow stays where it runs until scale-in'
+              : 'the policy is in effect',
           p.metadata.generation,
           now,
         ),
