@@ -171,7 +171,7 @@ export class BindingReconciler {
     // Estimates from a member whose caches are still filling would read as "no room".
     const filling = [...names].filter((n) => {
       const c = this.deps.members.get(n)?.connection;
-      return c?.probeResult.ready === true && !c.synced;
+      return c !== undefined && (!c.probed || (c.probeResult.ready && !c.synced));
     });
     if (filling.length > 0) {
       log.debug('waiting for member caches', { members: filling });

@@ -54,6 +54,8 @@ export class MemberConnection {
   /** ms since epoch when the member stopped answering; undefined while Ready. */
   notReadySinceMs: number | undefined;
   probeResult: ProbeResult = { ready: false, message: 'not probed yet' };
+  /** False until the first probe finished, whatever its outcome. */
+  probed = false;
 
   constructor(
     readonly name: string,
@@ -169,6 +171,7 @@ export class MemberConnection {
       return this.probeResult;
     } finally {
       clearTimeout(timer);
+      this.probed = true;
     }
   }
 

@@ -115,7 +115,19 @@ export class MemberRegistry {
     );
   }
 
-  private async sync(mc: MemberCluster, deleted: boolean): Promise<void> {
+  /** One sync at a time per member: two concurrent ones would each build a connection. */
+  private readonly syncing = new Map<string, Promise<void>>();
+
+  private sync(mc: MemberCluster, deleted: boolean): Promise<void> {
+    const name = mc.metadata.name ?? '';
+    const next = (this.syncing.get(name) ?? Promise.resolve()).then(() =>
+      this.syncOne(mc, deleted),
+    );
+    this.syncing.set(name, next);
+    return next;
+  }
+
+  private async syncOne(mc: MemberCluster, deleted: boolean): Promise<void> {
     const name = mc.metadata.name ?? '';
     const existing = this.members.get(name);
     if (deleted) {
@@ -147,6 +159,9 @@ export class MemberRegistry {
         this.events,
       );
       connection.start();
+      // Probe before publishing, so no reconcile ever sees this member as "not reachable"
+      // merely because nobody asked yet (it would spill replicas to the next group).
+      await connection.probe();
       this.members.set(name, { spec: mc, connection, secretVersion: version });
       this.logger.info('member connected', { member: name });
     } catch (err) {
