@@ -323,6 +323,8 @@ export async function runFleetController(opts: FleetControllerOptions): Promise<
     healthPort: health?.port,
     isLeader: () => elector?.isLeader ?? true,
     stop: async () => {
+      clearTimeout(capacityTimer);
+      clearTimeout(policyTimer);
       queue.shutdown();
       await running;
       await elector?.stop();

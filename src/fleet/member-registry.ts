@@ -47,6 +47,7 @@ export class MemberRegistry {
   private readonly core: CoreV1Api;
   private readonly custom: CustomObjectsApi;
   private probeTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
 
   constructor(
     private readonly hub: KubeConfig,
@@ -84,6 +85,8 @@ export class MemberRegistry {
     await Promise.all(this.list().map((mc) => this.sync(mc, false)));
     await this.probeAll();
     const loop = () => {
+      // A probe round in flight when stop() ran must not schedule another one.
+      if (this.stopped) return;
       this.probeTimer = setTimeout(() => {
         void this.probeAll().finally(loop);
       }, this.probeIntervalMs);
@@ -92,6 +95,7 @@ export class MemberRegistry {
   }
 
   stop(): void {
+    this.stopped = true;
     if (this.probeTimer) clearTimeout(this.probeTimer);
     for (const m of this.members.values()) m.connection?.stop();
     void this.cache.stop();

@@ -93,7 +93,8 @@ export class ListWatchStream<T extends KubernetesObject> {
           error: errorMessage(err),
           retryInMs: delay,
         });
-        await new Promise((r) => setTimeout(r, delay));
+        // unref: a stopped stream's back-off must not keep the process alive.
+        await new Promise((r) => setTimeout(r, delay).unref());
       }
     }
   }
