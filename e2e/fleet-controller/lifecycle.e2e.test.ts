@@ -8,8 +8,9 @@ import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { hub, kubeConfigFor, member } from '../fleet/index.js';
 import { waitFor } from '../fleet/readiness.js';
 import { useFleet } from '../support/fleet.js';
+import { useFleetController } from '../support/controller-fixture.js';
 import { clients, deployment, ensureNamespace } from '../support/kube.js';
-import { kubectl, tieredPolicy, useFleetController } from '../support/spillway.js';
+import { kubectl, tieredPolicy } from '../support/spillway.js';
 
 const fleet = useFleet('lifecycle', 'demo.yaml', { provisioner: false });
 const NS = 'apps';

@@ -9,8 +9,9 @@ import { AppsV1Api, CustomObjectsApi, type V1Pod } from '@kubernetes/client-node
 import { hub, kubeConfigFor, member } from '../fleet/index.js';
 import { waitFor } from '../fleet/readiness.js';
 import { useFleet } from '../support/fleet.js';
+import { useFleetController } from '../support/controller-fixture.js';
 import { clients, isRunning, isUnschedulable, podsOf } from '../support/kube.js';
-import { SEED_DEMO, kubectl, seedPolicy, useFleetController } from '../support/spillway.js';
+import { SEED_DEMO, kubectl, seedPolicy } from '../support/spillway.js';
 
 const fleet = useFleet('seed', 'demo.yaml', { idleSeconds: 30, scaleUpDelaySeconds: 8 });
 

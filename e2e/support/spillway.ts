@@ -5,9 +5,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { afterAll, beforeAll } from '@jest/globals';
-import { runFleetController, type FleetController } from '../../src/fleet/controller.js';
-import { fileLogger } from '../../src/runtime/logger.js';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { applyManifestFile } from '../fleet/apply.js';
 import { REPO_ROOT, hub, kubeConfigFor, members, type FleetState } from '../fleet/index.js';
@@ -155,34 +152,4 @@ ${groups}
       weightPreference:
         dynamicWeight: AvailableReplicas
 `;
-}
-
-/**
- * For a test file: CRDs and members registered on the fleet's hub, and the fleet controller
- * running in this process (logs in the fleet's logs/), stopped after the file's tests.
- */
-export function useFleetController(
-  fleet: { readonly state: FleetState },
-  options: { leaderElection?: boolean } = {},
-): void {
-  let controller: FleetController | undefined;
-  beforeAll(async () => {
-    const kc = kubeConfigFor(hub(fleet.state));
-    await installCrds(kc);
-    await registerMembers(fleet.state);
-    controller = await runFleetController({
-      hub: kc,
-      namespace: SYSTEM_NAMESPACE,
-      leaderElection: options.leaderElection ?? true,
-      logger: fileLogger(
-        'fleet-controller',
-        join(fleet.state.stateDir, 'logs', 'fleet-controller.log'),
-      ),
-      recheckMs: 1000,
-      probeIntervalMs: 2000,
-    });
-  }, 60_000);
-  afterAll(async () => {
-    await controller?.stop();
-  }, 30_000);
 }

@@ -34,7 +34,13 @@ import { schedule, type ClusterState, type ScheduleResult } from '../scheduler/i
 import { setCondition } from './conditions.js';
 import type { MemberRegistry } from './member-registry.js';
 import { hasReplicas, memberCopy, type TemplateObject } from './member-copy.js';
-import { FIELD_MANAGER, TEMPLATE_FINALIZER, isManagedCopy, ownershipOf } from './ownership.js';
+import {
+  BINDING_ANNOTATION,
+  FIELD_MANAGER,
+  TEMPLATE_FINALIZER,
+  isManagedCopy,
+  ownershipOf,
+} from './ownership.js';
 import { resolvePlacement } from './placement.js';
 import { choosePolicy } from './policy-match.js';
 import {
@@ -62,8 +68,6 @@ export interface ReconcilerDeps {
   members: MemberRegistry;
   templates: TemplateKinds;
   policies: () => AnyPropagationPolicy[];
-  /** The binding as the hub has it now (from a watch). */
-  binding: (namespace: string, name: string) => ResourceBinding | undefined;
   metrics: FleetMetrics;
   /** Re-check period while replicas wait, are not ready, or a timeout may expire. */
   recheckMs?: number;
@@ -109,17 +113,23 @@ export class BindingReconciler {
     const template = this.deps.templates.get(key, key.namespace, key.name) as
       TemplateObject | undefined;
     const bName = bindingName(key.name, key.kind);
-    const binding = this.deps.binding(key.namespace, bName);
+    // Read, not the watch cache: a cache one write behind would hand the scheduler an old
+    // result, and a cluster holding replicas could be forgotten (and its copy orphaned).
+    const binding = await this.readBinding(key.namespace, bName);
 
     if (!template || template.metadata.deletionTimestamp) {
-      // The template is going: its copies go too, unless the policy said to keep them.
-      await this.removeCopies(
-        key,
-        binding,
-        binding?.spec.preserveResourcesOnDeletion ?? false,
-        log,
-      );
-      await this.deleteBinding(key.namespace, bName);
+      // The template is going: its copies go too, unless the policy said to keep them. Without
+      // the binding nobody knows what the policy said (it is deleted after the first pass), so
+      // nothing is removed then.
+      if (binding) {
+        await this.removeCopies(
+          key,
+          binding,
+          binding.spec.preserveResourcesOnDeletion ?? false,
+          log,
+        );
+        await this.deleteBinding(key.namespace, bName);
+      }
       if (template) await this.setFinalizer(template, false);
       return undefined;
     }
@@ -166,7 +176,7 @@ export class BindingReconciler {
     // Scheduler input: every cluster the placement names or that holds a copy now.
     const names = new Set([
       ...placement.groups.flatMap((g) => g.clusters),
-      ...previousClusters(binding),
+      ...this.clustersWithCopies(key, binding),
     ]);
     // Estimates from a member whose caches are still filling would read as "no room".
     const filling = [...names].filter((n) => {
@@ -334,7 +344,7 @@ export class BindingReconciler {
         log.warn('could not apply member copy', { member: t.name, error: errorMessage(err) });
       }
     }
-    for (const name of previousClusters(binding)) {
+    for (const name of this.clustersWithCopies(key, binding)) {
       if (keep.has(name)) continue;
       try {
         await this.removeCopy(name, key, log);
@@ -369,6 +379,37 @@ export class BindingReconciler {
           w.applied && w.upToDate && (w.status?.readyReplicas ?? 0) >= (w.status?.replicas ?? 0),
       );
     return settled ? undefined : { requeueAfterMs: this.deps.recheckMs ?? 5000 };
+  }
+
+  private async readBinding(namespace: string, name: string): Promise<ResourceBinding | undefined> {
+    try {
+      return (await this.custom.getNamespacedCustomObject({
+        group: FLEET_GROUP,
+        version: FLEET_VERSION,
+        plural: 'resourcebindings',
+        namespace,
+        name,
+      })) as ResourceBinding;
+    } catch (err) {
+      if ((err as { code?: number }).code === 404) return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * Members holding a copy of this template: those the binding remembers, and those whose own
+   * watch of Spillway's Deployments shows one carrying this binding's mark.
+   */
+  private clustersWithCopies(key: TemplateKey, binding: ResourceBinding | undefined): string[] {
+    const names = new Set(previousClusters(binding));
+    const mark = `${key.namespace}/${bindingName(key.name, key.kind)}`;
+    if (key.apiVersion === 'apps/v1' && key.kind === 'Deployment') {
+      for (const m of this.deps.members.infos()) {
+        const copy = this.deps.members.get(m.name)?.connection?.copies.get(key.name, key.namespace);
+        if (copy?.metadata?.annotations?.[BINDING_ANNOTATION] === mark) names.add(m.name);
+      }
+    }
+    return [...names].sort();
   }
 
   private ref(t: TemplateObject) {
@@ -551,7 +592,8 @@ export class BindingReconciler {
       log.info('preserveResourcesOnDeletion: leaving member copies in place');
       return;
     }
-    for (const member of previousClusters(binding)) await this.removeCopy(member, key, log);
+    for (const member of this.clustersWithCopies(key, binding))
+      await this.removeCopy(member, key, log);
   }
 
   private async syncProvisioning(

@@ -257,7 +257,6 @@ export async function runFleetController(opts: FleetControllerOptions): Promise<
     members,
     templates,
     policies,
-    binding: (ns, name) => bindingCache.get(name, ns) as unknown as ResourceBinding | undefined,
     metrics,
     recheckMs: opts.recheckMs ?? 5000,
   });

@@ -1,0 +1,37 @@
+/** Jest fixture: the fleet controller in this process for one test file (see useFleetController). */
+import { join } from 'node:path';
+import { afterAll, beforeAll } from '@jest/globals';
+import { runFleetController, type FleetController } from '../../src/fleet/controller.js';
+import { fileLogger } from '../../src/runtime/logger.js';
+import { hub, kubeConfigFor, type FleetState } from '../fleet/index.js';
+import { SYSTEM_NAMESPACE, installCrds, registerMembers } from './spillway.js';
+
+/**
+ * For a test file: CRDs and members registered on the fleet's hub, and the fleet controller
+ * running in this process (logs in the fleet's logs/), stopped after the file's tests.
+ */
+export function useFleetController(
+  fleet: { readonly state: FleetState },
+  options: { leaderElection?: boolean } = {},
+): void {
+  let controller: FleetController | undefined;
+  beforeAll(async () => {
+    const kc = kubeConfigFor(hub(fleet.state));
+    await installCrds(kc);
+    await registerMembers(fleet.state);
+    controller = await runFleetController({
+      hub: kc,
+      namespace: SYSTEM_NAMESPACE,
+      leaderElection: options.leaderElection ?? true,
+      logger: fileLogger(
+        'fleet-controller',
+        join(fleet.state.stateDir, 'logs', 'fleet-controller.log'),
+      ),
+      recheckMs: 1000,
+      probeIntervalMs: 2000,
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await controller?.stop();
+  }, 30_000);
+}
