@@ -209,7 +209,7 @@ export async function runFleetController(opts: FleetControllerOptions): Promise<
             ? problems.join('; ')
             : p.spec.rebalance?.enabled
               ? // Accepted, but say plainly that this opt-in does nothing yet.
-                'the policy is in effect; rebalance is not implemented yet: overflow stays where it runs until scale-in'
+                'the policy is in effect; rebalance is not available in this version: overflow stays where it runs until scale-in'
               : 'the policy is in effect',
           p.metadata.generation,
           now,

@@ -6,7 +6,7 @@ import winston from 'winston';
 
 export type Logger = winston.Logger;
 
-export function createLogger(component: string, level = process.env.LOG_LEVEL ?? 'info'): Logger {
+function jsonLogger(component: string, level: string, transport: winston.transport): Logger {
   return winston.createLogger({
     level,
     defaultMeta: { component },
@@ -15,8 +15,12 @@ export function createLogger(component: string, level = process.env.LOG_LEVEL ??
       winston.format.errors({ stack: true }),
       winston.format.json(),
     ),
-    transports: [new winston.transports.Console({ stderrLevels: [] })],
+    transports: [transport],
   });
+}
+
+export function createLogger(component: string, level = process.env.LOG_LEVEL ?? 'info'): Logger {
+  return jsonLogger(component, level, new winston.transports.Console({ stderrLevels: [] }));
 }
 
 /** JSON lines to a file: for controllers run inside tests, whose output would drown the report. */
@@ -25,16 +29,7 @@ export function fileLogger(
   path: string,
   level = process.env.LOG_LEVEL ?? 'debug',
 ): Logger {
-  return winston.createLogger({
-    level,
-    defaultMeta: { component },
-    format: winston.format.combine(
-      winston.format.timestamp(),
-      winston.format.errors({ stack: true }),
-      winston.format.json(),
-    ),
-    transports: [new winston.transports.File({ filename: path })],
-  });
+  return jsonLogger(component, level, new winston.transports.File({ filename: path }));
 }
 
 /** A logger that drops everything: for tests and benchmarks that do not read logs. */
