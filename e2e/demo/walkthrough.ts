@@ -9,10 +9,16 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { execFileSync } from 'node:child_process';
 import { REPO_ROOT, hub, kubeConfigFor, member, readState } from '../fleet/index.js';
-import { startProcess, writeJson } from '../fleet/processes.js';
+import { writeJson } from '../fleet/processes.js';
 import { waitFor } from '../fleet/readiness.js';
 import { clients, isRunning, isUnschedulable, podsOf } from '../support/kube.js';
-import { SEED_DEMO, installCrds, registerMembers, seedPolicy } from '../support/spillway.js';
+import {
+  SEED_DEMO,
+  installCrds,
+  registerMembers,
+  seedPolicy,
+  startControllerProcess,
+} from '../support/spillway.js';
 
 const { values } = parseArgs({ options: { state: { type: 'string', default: '.fleet/demo' } } });
 const stateDir = values.state ?? '.fleet/demo';
@@ -48,23 +54,7 @@ say('Prerequisites: Spillway CRDs on the hub, both member clusters registered');
 await installCrds(kubeConfigFor(hub(state)));
 await registerMembers(state);
 run('kubectl get memberclusters');
-const script = join(REPO_ROOT, 'src', 'cli', 'spillway.ts');
-const controller = startProcess(
-  'fleet-controller',
-  process.execPath,
-  [
-    '--import',
-    'tsx',
-    script,
-    'fleet-controller',
-    '--kubeconfig',
-    hubKubeconfig,
-    '--health-port',
-    '0',
-  ],
-  join(state.stateDir, 'logs', 'fleet-controller.log'),
-  script,
-);
+const controller = startControllerProcess(state);
 state.processes.push(controller); // so that make fleet-down stops it too
 writeJson(join(state.stateDir, 'state.json'), state);
 console.log(`spillway fleet-controller started (pid ${controller.pid}, log ${controller.log})`);
