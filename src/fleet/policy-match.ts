@@ -1,8 +1,10 @@
 /**
- * Which policy claims a resource template. A template is claimed by at most one policy: the
- * highest `priority`, then the most specific selector (by name, then by labels, then by kind
- * alone), then a namespaced PropagationPolicy over a ClusterPropagationPolicy, then the
- * policy name in alphabetical order. A tie on everything but the name is reported as a conflict.
+ * Which policy claims a resource template. A template is claimed by at most one policy. As in
+ * Karmada, a matching PropagationPolicy always wins over any ClusterPropagationPolicy, whatever
+ * their priorities: the namespace owner's choice beats the cluster-wide default. Among policies
+ * of the same kind: the highest `priority`, then the most specific selector (by name, then by
+ * labels, then by kind alone), then the policy name in alphabetical order. A tie on everything
+ * but the name is reported as a conflict.
  */
 import type { AnyPropagationPolicy, ResourceSelector } from '../api/policy.js';
 import { matchesSelector } from './labels.js';
@@ -42,7 +44,7 @@ export interface PolicyChoice {
 }
 
 function rank(t: TemplateRef, p: AnyPropagationPolicy): [number, number, number] {
-  return [p.spec.priority ?? 0, policySpecificity(t, p), p.kind === 'PropagationPolicy' ? 1 : 0];
+  return [p.kind === 'PropagationPolicy' ? 1 : 0, p.spec.priority ?? 0, policySpecificity(t, p)];
 }
 
 export function choosePolicy(

@@ -129,6 +129,25 @@ describe('config/crds', () => {
       expect(unbounded).toEqual([]);
     });
 
+    it('declares a format on every integer and keeps int32 fields inside the int32 range', () => {
+      // An int32 field without bounds accepts 9007199254740991, which Go clients cannot decode.
+      const integers = nodes.filter((n) => n.schema.type === 'integer');
+      expect(integers.filter((n) => !['int32', 'int64'].includes(n.schema.format ?? ''))).toEqual(
+        [],
+      );
+      const outOfRange = integers
+        .filter((n) => n.schema.format === 'int32')
+        .filter(
+          ({ schema: s }) =>
+            s.minimum === undefined ||
+            s.maximum === undefined ||
+            s.minimum < -2147483648 ||
+            s.maximum > 2147483647,
+        )
+        .map((n) => n.path);
+      expect(outOfRange).toEqual([]);
+    });
+
     it('gives every CEL rule a message and a reason that keeps the message', () => {
       const rules = nodes.flatMap((n) =>
         (n.schema['x-kubernetes-validations'] ?? []).map((r) => ({ path: n.path, ...r })),

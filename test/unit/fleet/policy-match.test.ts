@@ -74,6 +74,23 @@ describe('policy matching', () => {
     expect(choosePolicy(qwen3, [cluster, named])?.policy.metadata.name).toBe('x-name');
   });
 
+  it('lets any matching PropagationPolicy beat a ClusterPropagationPolicy, whatever the priorities (as Karmada)', () => {
+    const low = pp('z-low', [byKind], { priority: 0 });
+    const urgentCluster = pp('a-urgent', [{ ...byKind, name: 'qwen3' }], {
+      cluster: true,
+      priority: 100,
+    });
+    const choice = choosePolicy(qwen3, [urgentCluster, low]);
+    expect(choice?.policy.kind).toBe('PropagationPolicy');
+    expect(choice?.policy.metadata.name).toBe('z-low');
+    expect(choice?.tiedWith).toEqual([]);
+    // Without a namespaced match, cluster policies compete by priority among themselves.
+    const calmCluster = pp('b-calm', [{ ...byKind, name: 'qwen3' }], { cluster: true });
+    expect(choosePolicy(qwen3, [calmCluster, urgentCluster])?.policy.metadata.name).toBe(
+      'a-urgent',
+    );
+  });
+
   it('reports a tie and picks deterministically by name', () => {
     const a = pp('b-second', [byKind]);
     const b = pp('a-first', [byKind]);
