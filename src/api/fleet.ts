@@ -61,6 +61,17 @@ export const MemberClusterConditionTypes = {
   Ready: 'Ready',
 } as const;
 
+/** Reasons per MemberCluster condition type (docs/fleet-controller.md lists what to do). */
+export const MemberClusterConditionReasons = {
+  Ready: {
+    ClusterReady: 'ClusterReady',
+    /** The API server did not answer the probe (or not within its timeout). */
+    ClusterNotReachable: 'ClusterNotReachable',
+    /** The kubeconfig Secret is missing, lacks its key, or does not parse. */
+    KubeconfigInvalid: 'KubeconfigInvalid',
+  },
+} as const;
+
 export interface MemberClusterStatus {
   observedGeneration?: number;
   conditions?: Condition[];
@@ -193,8 +204,67 @@ export const ResourceBindingConditionTypes = {
   Scheduled: 'Scheduled',
   /** Every member copy is applied. */
   FullyApplied: 'FullyApplied',
-  /** A member already holds an object of that name that Spillway does not own. */
+  /** A member already holds an object of that name that Spillway does not own, or policies tie. */
   Conflict: 'Conflict',
+  /** The member workloads run every replica (their own conditions are summarised here). */
+  Ready: 'Ready',
+} as const;
+
+/** Reasons per ResourceBinding condition type (docs/fleet-controller.md lists what to do). */
+export const ResourceBindingConditionReasons = {
+  Scheduled: {
+    Success: 'Success',
+    /** Some replicas have a cluster but no capacity there yet. */
+    WaitingForCapacity: 'WaitingForCapacity',
+    /** Some replicas have no usable cluster at all. */
+    NoCluster: 'NoCluster',
+    /** The scheduler refused its input (a count out of range); retried only on a change. */
+    InvalidInput: 'InvalidInput',
+  },
+  FullyApplied: {
+    Applied: 'Applied',
+    NotApplied: 'NotApplied',
+  },
+  Conflict: {
+    NoConflict: 'NoConflict',
+    /** A member holds an object of the template's kind and name that Spillway did not create. */
+    ConflictFound: 'ConflictFound',
+    /** Another policy matches the template with the same priority and specificity. */
+    PolicyTie: 'PolicyTie',
+  },
+  Ready: {
+    AllReplicasReady: 'AllReplicasReady',
+    /** Replicas are starting, waiting for nodes, or not ready yet; nothing has failed. */
+    ReplicasNotReady: 'ReplicasNotReady',
+    /** A member workload reports ReplicaFailure (e.g. FailedCreate) or Progressing=False. */
+    MemberWorkloadFailed: 'MemberWorkloadFailed',
+    /** The kind reports no replica status (only copies being applied is known). */
+    StatusNotReported: 'StatusNotReported',
+  },
+} as const;
+
+/**
+ * Conditions Spillway writes into a hub Deployment's status (the hub runs no Deployment
+ * controller): the same types and, where they exist, the same reasons as the Deployment
+ * controller, so `kubectl describe` and `kubectl rollout status` read them as usual.
+ */
+export const TemplateConditionReasons = {
+  Available: {
+    MinimumReplicasAvailable: 'MinimumReplicasAvailable',
+    MinimumReplicasUnavailable: 'MinimumReplicasUnavailable',
+  },
+  Progressing: {
+    /** Every member copy has seen the latest spec and runs all its replicas. */
+    MembersUpdated: 'MembersUpdated',
+    /** Member copies are being updated or scaled. */
+    MembersProgressing: 'MembersProgressing',
+    /** A member copy reports Progressing=False (its progress deadline passed). */
+    ProgressDeadlineExceeded: 'ProgressDeadlineExceeded',
+  },
+  ReplicaFailure: {
+    /** A member could not create pods (the member's own FailedCreate). */
+    FailedCreate: 'FailedCreate',
+  },
 } as const;
 
 export interface ResourceBindingStatus {

@@ -2,3 +2,4 @@
 export * from './meta.js';
 export * from './policy.js';
 export * from './fleet.js';
+export * from './conditions.js';

@@ -126,6 +126,31 @@ export const PolicyConditionTypes = {
   Accepted: 'Accepted',
   /** The policy ties with another one for some template. */
   Conflict: 'Conflict',
+  /** Every cluster name the placement lists is a registered member, in one group. */
+  ClustersResolved: 'ClustersResolved',
+} as const;
+
+/** Reasons per policy condition type (docs/fleet-controller.md lists what to do). */
+export const PolicyConditionReasons = {
+  Accepted: {
+    Accepted: 'Accepted',
+    /** A resource selector names a kind the hub does not serve. */
+    UnknownKind: 'UnknownKind',
+    /** A PropagationPolicy selector names another namespace: it can never match there. */
+    SelectorNamespaceMismatch: 'SelectorNamespaceMismatch',
+  },
+  Conflict: {
+    NoConflict: 'NoConflict',
+    /** Another policy matches a template with the same priority and specificity. */
+    PolicyTie: 'PolicyTie',
+  },
+  ClustersResolved: {
+    Resolved: 'Resolved',
+    /** clusterNames lists names no MemberCluster has (they are skipped). */
+    UnknownClusters: 'UnknownClusters',
+    /** A cluster is selected by several clusterAffinities groups (it counts in the first). */
+    ClusterInSeveralGroups: 'ClusterInSeveralGroups',
+  },
 } as const;
 
 export interface PropagationPolicyStatus {

@@ -13,6 +13,7 @@ import {
   type KubeConfig,
   type KubernetesObject,
 } from '@kubernetes/client-node';
+import { setStatusCondition } from '../api/conditions.js';
 import {
   FLEET_API_VERSION,
   FLEET_GROUP,
@@ -31,7 +32,6 @@ import type { EventRecorder } from '../runtime/events.js';
 import { errorMessage, type Logger } from '../runtime/logger.js';
 import type { ReconcileResult } from '../runtime/workqueue.js';
 import { schedule, type ClusterState, type ScheduleResult } from '../scheduler/index.js';
-import { setCondition } from './conditions.js';
 import type { MemberRegistry } from './member-registry.js';
 import { hasReplicas, memberCopy, type TemplateObject } from './member-copy.js';
 import {
@@ -736,28 +736,35 @@ export class BindingReconciler {
         : result.waiting > 0
           ? `${result.waiting} replicas wait for capacity`
           : 'scheduled';
-    conditions = setCondition(
+    const gen1 = gen !== undefined ? { observedGeneration: gen } : {};
+    conditions = setStatusCondition(
       conditions,
-      'Scheduled',
-      result.unplaced > 0 ? 'False' : 'True',
-      result.unplaced > 0 ? 'NoCluster' : result.waiting > 0 ? 'WaitingForCapacity' : 'Success',
-      result.unplaced > 0 ? `${result.unplaced} replicas have no usable cluster` : scheduledMsg,
-      gen,
+      {
+        type: 'Scheduled',
+        status: result.unplaced > 0 ? 'False' : 'True',
+        reason:
+          result.unplaced > 0 ? 'NoCluster' : result.waiting > 0 ? 'WaitingForCapacity' : 'Success',
+        message:
+          result.unplaced > 0 ? `${result.unplaced} replicas have no usable cluster` : scheduledMsg,
+        ...gen1,
+      },
       now,
     );
     const allApplied = workloads.every((w) => w.applied);
-    conditions = setCondition(
+    conditions = setStatusCondition(
       conditions,
-      'FullyApplied',
-      allApplied ? 'True' : 'False',
-      allApplied ? 'Applied' : 'NotApplied',
-      allApplied
-        ? 'every member copy is applied'
-        : workloads
-            .filter((w) => !w.applied)
-            .map((w) => `${w.cluster}: ${w.message ?? 'not applied'}`)
-            .join('; '),
-      gen,
+      {
+        type: 'FullyApplied',
+        status: allApplied ? 'True' : 'False',
+        reason: allApplied ? 'Applied' : 'NotApplied',
+        message: allApplied
+          ? 'every member copy is applied'
+          : workloads
+              .filter((w) => !w.applied)
+              .map((w) => `${w.cluster}: ${w.message ?? 'not applied'}`)
+              .join('; '),
+        ...gen1,
+      },
       now,
     );
     const conflictMsg = [
@@ -769,13 +776,15 @@ export class BindingReconciler {
         ? [`policies tie for this template: ${tiedWith.map((p) => p.metadata.name).join(', ')}`]
         : []),
     ];
-    conditions = setCondition(
+    conditions = setStatusCondition(
       conditions,
-      'Conflict',
-      conflictMsg.length > 0 ? 'True' : 'False',
-      conflictMsg.length > 0 ? 'ConflictFound' : 'NoConflict',
-      conflictMsg.join('; ') || 'no conflict',
-      gen,
+      {
+        type: 'Conflict',
+        status: conflictMsg.length > 0 ? 'True' : 'False',
+        reason: conflictMsg.length > 0 ? 'ConflictFound' : 'NoConflict',
+        message: conflictMsg.join('; ') || 'no conflict',
+        ...gen1,
+      },
       now,
     );
     if (conflicts.length > 0)

@@ -11,6 +11,7 @@ import {
   type KubernetesListObject,
   type KubernetesObject,
 } from '@kubernetes/client-node';
+import { setStatusCondition } from '../api/conditions.js';
 import { FLEET_GROUP, FLEET_VERSION, type ResourceBinding } from '../api/fleet.js';
 import { POLICY_GROUP, POLICY_VERSION, type AnyPropagationPolicy } from '../api/policy.js';
 import { EventRecorder } from '../runtime/events.js';
@@ -21,7 +22,6 @@ import { createLogger, errorMessage, type Logger } from '../runtime/logger.js';
 import { meteredQueueOptions, newControllerMetrics, newRegistry } from '../runtime/metrics.js';
 import { WorkQueue } from '../runtime/workqueue.js';
 import { BindingReconciler } from './binding-reconciler.js';
-import { setCondition } from './conditions.js';
 import { MemberRegistry } from './member-registry.js';
 import { FleetMetrics } from './metrics.js';
 import { policySpecificity } from './policy-match.js';
@@ -200,18 +200,23 @@ export async function runFleetController(opts: FleetControllerOptions): Promise<
         affinityGroups: (p.spec.placement?.clusterAffinities ?? [])
           .map((a) => a.affinityName)
           .join(', '),
-        conditions: setCondition(
+        conditions: setStatusCondition(
           p.status?.conditions,
-          'Accepted',
-          problems.length > 0 ? 'False' : 'True',
-          problems.length > 0 ? 'UnknownKind' : 'Accepted',
-          problems.length > 0
-            ? problems.join('; ')
-            : p.spec.rebalance?.enabled
-              ? // Accepted, but say plainly that this opt-in does nothing yet.
-                'the policy is in effect; rebalance is not available in this version: overflow stays where it runs until scale-in'
-              : 'the policy is in effect',
-          p.metadata.generation,
+          {
+            type: 'Accepted',
+            status: problems.length > 0 ? 'False' : 'True',
+            reason: problems.length > 0 ? 'UnknownKind' : 'Accepted',
+            message:
+              problems.length > 0
+                ? problems.join('; ')
+                : p.spec.rebalance?.enabled
+                  ? // Accepted, but say plainly that this opt-in does nothing yet.
+                    'the policy is in effect; rebalance is not available in this version: overflow stays where it runs until scale-in'
+                  : 'the policy is in effect',
+            ...(p.metadata.generation !== undefined
+              ? { observedGeneration: p.metadata.generation }
+              : {}),
+          },
           now,
         ),
       };

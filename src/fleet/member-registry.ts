@@ -13,8 +13,10 @@ import {
   type KubernetesListObject,
   type KubernetesObject,
 } from '@kubernetes/client-node';
+import { setStatusCondition } from '../api/conditions.js';
 import {
   DEFAULT_KUBECONFIG_KEY,
+  MemberClusterConditionReasons,
   FLEET_GROUP,
   FLEET_VERSION,
   type MemberCluster,
@@ -23,7 +25,6 @@ import {
 import { formatQuantity } from '../estimator/index.js';
 import { WatchedCache } from '../runtime/informer.js';
 import { errorMessage, type Logger } from '../runtime/logger.js';
-import { setCondition } from './conditions.js';
 import { MemberConnection, type MemberEvents } from './member-connection.js';
 import type { MemberInfo } from './placement.js';
 
@@ -32,6 +33,7 @@ function asMember(o: KubernetesObject): MemberCluster {
   return o as unknown as MemberCluster;
 }
 
+const R = MemberClusterConditionReasons.Ready;
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 export interface RegisteredMember {
@@ -213,13 +215,21 @@ export class MemberRegistry {
     const current = cached ? asMember(cached).status : undefined;
     const status: MemberClusterStatus = {
       observedGeneration: m.spec.metadata.generation,
-      conditions: setCondition(
+      conditions: setStatusCondition(
         current?.conditions,
-        'Ready',
-        ready ? 'True' : 'False',
-        ready ? 'ClusterReady' : 'ClusterNotReachable',
-        message,
-        m.spec.metadata.generation,
+        {
+          type: 'Ready',
+          status: ready ? 'True' : 'False',
+          reason: ready
+            ? R.ClusterReady
+            : m.connection
+              ? R.ClusterNotReachable
+              : R.KubeconfigInvalid,
+          message,
+          ...(m.spec.metadata.generation !== undefined
+            ? { observedGeneration: m.spec.metadata.generation }
+            : {}),
+        },
         now,
       ),
       lastProbeTime: now.toISOString(),

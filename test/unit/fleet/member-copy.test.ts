@@ -8,7 +8,6 @@ import {
   provisioningRequestManifest,
   type ProvisioningAsk,
 } from '../../../src/fleet/provisioning.js';
-import { setCondition } from '../../../src/fleet/conditions.js';
 
 const deployment: TemplateObject = {
   apiVersion: 'apps/v1',
@@ -196,19 +195,5 @@ describe('provisioning requests', () => {
     expect(pr.spec.podSets).toEqual([
       { podTemplateRef: { name: provisioningName(ask) }, count: 2 },
     ]);
-  });
-});
-
-describe('conditions', () => {
-  it('moves lastTransitionTime only when the status changes', () => {
-    const t1 = new Date('2026-01-01T00:00:00Z');
-    const t2 = new Date('2026-01-01T01:00:00Z');
-    const a = setCondition(undefined, 'Ready', 'True', 'Ok', 'fine', 1, t1);
-    const b = setCondition(a, 'Ready', 'True', 'Ok', 'still fine', 2, t2);
-    expect(b[0]?.lastTransitionTime).toBe(t1.toISOString());
-    expect(b[0]?.message).toBe('still fine');
-    const c = setCondition(b, 'Ready', 'False', 'Down', 'gone', 3, t2);
-    expect(c).toHaveLength(1);
-    expect(c[0]?.lastTransitionTime).toBe(t2.toISOString());
   });
 });
