@@ -1,5 +1,7 @@
+import { divideByWeight, fillInOrder } from './divide.js';
 import type { Notes } from './notes.js';
-import type { Placement } from './placement.js';
+import type { Member, Placement } from './placement.js';
+import type { Divided } from './spillover.js';
 
 const sum = (xs: readonly number[]): number => xs.reduce((s, x) => s + x, 0);
 
@@ -32,11 +34,57 @@ export function levelDown(values: readonly number[], k: number): number[] {
 }
 
 /**
- * Scale-in by `n`: the lowest-priority group gives back first; inside a group, replicas that are
- * not ready go first (they serve nothing, and a waiting one may be holding a node request), then
- * the cluster holding most gives back. Returns the replicas each member loses.
+ * How many of `held` each member of one group keeps when the group keeps `total` (at most
+ * `Σheld`), so that what stays matches the division's intent. Nobody ever keeps more than it
+ * holds: scale-in never adds.
+ * - Static weights: the kept replicas are split by the weights (capped by what each holds), so
+ *   1:3 stays 1:3 however often the workload scales; a cluster the weights no longer name gives
+ *   back first.
+ * - Dynamic weights: in proportion to what each cluster holds (Karmada's scale-down), so every
+ *   cluster gives back its share and none is drained while another keeps everything.
+ * - Aggregated: as few clusters as possible, so the clusters holding most keep theirs and the
+ *   smallest empty first (ties: the earlier name keeps).
+ * Remainders go by largest remainder, ties to the earlier member (group order, then name).
  */
-export function scaleIn(p: Placement, base: readonly number[], n: number, notes: Notes): number[] {
+export function keepInGroup(
+  members: readonly Member[],
+  held: readonly number[],
+  total: number,
+  s: Divided,
+): number[] {
+  if (s.division === 'Aggregated') {
+    const order = held.map((h, k) => ({ h, k })).sort((a, b) => b.h - a.h || a.k - b.k);
+    const { shares } = fillInOrder(
+      total,
+      order.map((e) => e.h),
+    );
+    const out = held.map(() => 0);
+    order.forEach((e, j) => (out[e.k] = shares[j] ?? 0));
+    return out;
+  }
+  const weights = s.weighting.kind === 'static' ? members.map((m) => m.weight) : held;
+  const first = divideByWeight(total, weights, held);
+  if (first.rest === 0) return first.shares;
+  // The weighted clusters cannot hold it all (or weigh nothing): the rest stays where it is,
+  // in proportion to what is left there.
+  const left = held.map((h, k) => h - (first.shares[k] ?? 0));
+  const second = divideByWeight(first.rest, left, left);
+  return first.shares.map((x, k) => x + (second.shares[k] ?? 0));
+}
+
+/**
+ * Scale-in by `n`: the lowest-priority group gives back first. Inside a group, replicas that are
+ * not ready go first (they serve nothing, and a waiting one may be holding a node request); the
+ * rest is taken so that what the group keeps follows the division (see `keepInGroup`). Returns
+ * the replicas each member loses.
+ */
+export function scaleIn(
+  p: Placement,
+  base: readonly number[],
+  n: number,
+  s: Divided,
+  notes: Notes,
+): number[] {
   const removed = base.map(() => 0);
   let left = n;
   for (let g = p.groups.length - 1; g >= 0 && left > 0; g--) {
@@ -49,11 +97,17 @@ export function scaleIn(p: Placement, base: readonly number[], n: number, notes:
     const first = levelDown(notReady, Math.min(left, sum(notReady)));
     left -= sum(first);
     const after = held.map((h, k) => h - (first[k] ?? 0));
-    const second = levelDown(after, Math.min(left, sum(after)));
-    left -= sum(second);
+    const give = Math.min(left, sum(after));
+    left -= give;
+    const keep = keepInGroup(
+      idx.map((i) => p.members[i] as Member),
+      after,
+      sum(after) - give,
+      s,
+    );
     idx.forEach((i, k) => {
       const nr = first[k] ?? 0;
-      const r = nr + (second[k] ?? 0);
+      const r = nr + (after[k] ?? 0) - (keep[k] ?? 0);
       if (r === 0) return;
       removed[i] = r;
       const which = nr > 0 ? `, ${nr} of them not ready` : '';

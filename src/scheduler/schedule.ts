@@ -21,7 +21,7 @@ function scheduleDivided(p: Placement, replicas: number, s: Divided, notes: Note
   const held = base.reduce((sum, b) => sum + b, 0);
   const none = base.map(() => 0);
   if (held >= replicas) {
-    const removed = scaleIn(p, base, held - replicas, notes);
+    const removed = scaleIn(p, base, held - replicas, s, notes);
     const counts = base.map((b, i) => b - (removed[i] ?? 0));
     return { counts, kept: counts, overflow: none, unplaced: 0 };
   }

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { schedule } from '../../../src/scheduler/index.js';
 import type { ScheduleInput, ScheduleResult } from '../../../src/scheduler/index.js';
 import { calm, divided, groupOf, inputs, shuffle } from './arbitraries.js';
-import { duplicated } from './helpers.js';
+import { duplicated, weighted } from './helpers.js';
 
 const RUNS = { numRuns: 500 };
 const sum = (xs: readonly number[]): number => xs.reduce((s, x) => s + x, 0);
@@ -109,6 +109,77 @@ describe('scheduler properties (Divided)', () => {
         for (const c of input.clusters) expect(countOf(again, c.name)).toBe(countOf(r, c.name));
         expect(again.unplaced).toBe(r.unplaced);
       }),
+      RUNS,
+    );
+  });
+});
+
+describe('scale-in properties (one group, every replica ready)', () => {
+  const NAMES = ['c0', 'c1', 'c2', 'c3'];
+  const group = [{ name: 'g', clusters: NAMES }];
+  /** `|x - exact|` < 1 with exact = a×b/c, in integers: x is the floor or the ceiling. */
+  const nearShare = (x: number, a: number, b: number, c: number): boolean =>
+    Math.abs(x * c - a * b) < c;
+
+  it('static weights: scaling in from a weighted split lands on a weighted split again', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 4, maxLength: 4 }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 0, max: 40 }),
+        (weights, from, toRaw) => {
+          const to = toRaw % (from + 1);
+          const scheduling = weighted(
+            NAMES.map((n, i) => ({ clusterNames: [n], weight: weights[i] ?? 1 })),
+          );
+          const grown = schedule({
+            replicas: from,
+            groups: group,
+            scheduling,
+            clusters: NAMES.map((name) => ({ name, cur: 0, avail: 100 })),
+          });
+          const shrunk = schedule({
+            replicas: to,
+            groups: group,
+            scheduling,
+            previous: grown,
+            clusters: NAMES.map((name) => ({ name, cur: countOf(grown, name), avail: 100 })),
+          });
+          const total = sum(weights);
+          NAMES.forEach((n, i) => {
+            const w = weights[i] ?? 1;
+            // Largest remainder is not house-monotone, so a cluster may be capped by what it
+            // held: still less than 2 from its exact share, and never more than it held.
+            expect(Math.abs(countOf(shrunk, n) * total - to * w)).toBeLessThan(2 * total);
+            expect(countOf(shrunk, n)).toBeLessThanOrEqual(countOf(grown, n));
+          });
+          expect(sum(NAMES.map((n) => countOf(shrunk, n)))).toBe(to);
+        },
+      ),
+      RUNS,
+    );
+  });
+
+  it('dynamic weights: every cluster keeps its proportional share of what it held', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 12 }), { minLength: 4, maxLength: 4 }),
+        fc.integer({ min: 0, max: 48 }),
+        (held, toRaw) => {
+          const total = sum(held);
+          const to = toRaw % (total + 1);
+          const r = schedule({
+            replicas: to,
+            groups: group,
+            scheduling: { type: 'Divided', division: 'Weighted', weighting: { kind: 'dynamic' } },
+            clusters: NAMES.map((name, i) => ({ name, cur: held[i] ?? 0, avail: 7 })),
+          });
+          if (total === 0) return;
+          NAMES.forEach((n, i) =>
+            expect(nearShare(countOf(r, n), held[i] ?? 0, to, total)).toBe(true),
+          );
+        },
+      ),
       RUNS,
     );
   });
