@@ -9,8 +9,10 @@
  *   unit), or passes it on; under LackResourceAndNoTerminating a unit at max or without
  *   room holds the pod behind the gate while the policy's pods in it terminate;
  * - with BeforeNextUnit, a unit without room where lower-priority pods run takes the pod so
- *   that kube-scheduler's preemption frees room there; with AfterAllUnits only the last such
- *   unit does, once every unit was tried.
+ *   that kube-scheduler's preemption frees room there; with AfterAllUnits the first such unit
+ *   does, once every unit was tried;
+ * - a unit whose nodes the pod's own nodeSelector, affinity or tolerations all exclude is
+ *   passed over, and when that is so of every unit the pod is told exactly that.
  *
  * When no unit takes the pod it keeps its gate and is decided again on the next change.
  */
@@ -24,11 +26,17 @@ export interface UnitRoom {
   readonly fits: number;
   /** Bound pods on the unit's nodes with a lower priority than this pod (preemption victims). */
   readonly lowerPriorityPods: number;
+  /** The unit has nodes, but the pod's own constraints exclude every one of them. */
+  readonly excludedByPod?: boolean;
 }
 
 export type AssignReason = 'HasRoom' | 'WaitForCapacity' | 'Preempt';
 export type HoldReason =
-  'MissingMatchLabelKey' | 'WaitingForTerminatingPods' | 'AllUnitsAtMax' | 'NoUnitHasRoom';
+  | 'MissingMatchLabelKey'
+  | 'WaitingForTerminatingPods'
+  | 'AllUnitsAtMax'
+  | 'NoUnitHasRoom'
+  | 'PodConstraintsExcludeUnits';
 
 export type Decision =
   | {
@@ -119,12 +127,15 @@ export function chooseUnit(input: ChooseInput): Decision {
     };
   }
   const notes: string[] = [];
-  let lastLacking: { unit: number; victims: boolean } | undefined;
+  let lacking = false;
+  let firstVictims: number | undefined;
+  let ownExcluded = 0;
   for (const unit of policy.units) {
     const tally = tallies[unit.index];
     const at = `unit ${unit.index} (${unit.resource})`;
     const conflict = selectorConflict(unit, pod);
     if (conflict) {
+      ownExcluded++;
       notes.push(`${at}: the pod's nodeSelector sets ${conflict} otherwise`);
       continue;
     }
@@ -138,6 +149,13 @@ export function chooseUnit(input: ChooseInput): Decision {
     const free = r.fits - (tally?.unbound ?? 0);
     if (free > 0)
       return { kind: 'assign', unit: unit.index, reason: 'HasRoom', message: `${at} has room` };
+    if (r.excludedByPod) {
+      ownExcluded++;
+      notes.push(
+        `${at}: the pod's own nodeSelector, node affinity or tolerations exclude its nodes`,
+      );
+      continue;
+    }
     if (mayWait(policy, unit) && !(waitIsTimed(policy) && waitSuspended[unit.index])) {
       return {
         kind: 'assign',
@@ -156,18 +174,28 @@ export function chooseUnit(input: ChooseInput): Decision {
         message: `${at} has no room: the pod goes there to preempt lower-priority pods`,
       };
     }
-    lastLacking = { unit: unit.index, victims };
+    lacking = true;
+    if (victims && firstVictims === undefined) firstVictims = unit.index;
     notes.push(`${at}: no room`);
   }
-  if (lastLacking?.victims && policy.preemptPolicy === 'AfterAllUnits') {
+  // AfterAllUnits: every unit was tried; preempt in the first (most preferred) unit where
+  // lower-priority pods run, which need not be the last unit that lacked room.
+  if (firstVictims !== undefined && policy.preemptPolicy === 'AfterAllUnits') {
     return {
       kind: 'assign',
-      unit: lastLacking.unit,
+      unit: firstVictims,
       reason: 'Preempt',
-      message: `no unit has room: the pod goes to unit ${lastLacking.unit} to preempt lower-priority pods`,
+      message: `no unit has room: the pod goes to unit ${firstVictims} to preempt lower-priority pods`,
     };
   }
-  return lastLacking
+  if (ownExcluded === policy.units.length) {
+    return {
+      kind: 'hold',
+      reason: 'PodConstraintsExcludeUnits',
+      message: `the pod's own nodeSelector, node affinity or tolerations exclude every unit: ${notes.join('; ')}`,
+    };
+  }
+  return lacking
     ? {
         kind: 'hold',
         reason: 'NoUnitHasRoom',

@@ -176,6 +176,7 @@ export async function runResourcePolicyController(
     pods: (ns) => podCache.list(ns),
     allPods: () => podCache.list(),
     node: (name) => nodeCache.get(name),
+    nodes: () => nodeCache.list(),
     estimator,
     podView,
     recorder,

@@ -1,9 +1,11 @@
 /**
- * Which unit of a policy a pod counts in. A pod bound to a node counts in the first unit whose
- * nodes include that node (nodeSelector, and virtual or not by the unit's kind) and whose
- * podLabels and podAnnotations it carries, as the seed counts. A pod the controller sent to a
- * unit but no node has taken yet counts there by the annotations the controller put on it, so
- * capacity and max are reserved from the moment of the decision.
+ * Which unit of a policy a pod counts in. A pod the controller sent to a unit counts there, by
+ * the annotations the controller put on it: from the moment of the decision (so capacity and
+ * max are reserved before a node takes it) and after, even when units overlap and its node
+ * belongs to an earlier unit too. A pod without that record (created before the policy or
+ * while the controller was down), or whose node is no longer part of the recorded unit (units
+ * edited), counts in the first unit whose nodes include its node (nodeSelector, and virtual or
+ * not by the unit's kind) and whose podLabels and podAnnotations it carries.
  */
 import {
   ANNOTATION_POLICY,
@@ -27,8 +29,8 @@ export function nodeInUnit(unit: Unit, labels: Labels): boolean {
   if (!selectorMatches(unit.nodeSelector, labels)) return false;
   if (!unit.virtual) return !isVirtualNode(labels);
   if (!isVirtualNode(labels)) return false;
-  const type = labels[VIRTUAL_NODE_TYPE_LABEL];
-  return type === undefined || type === unit.resource;
+  // The same rule as the affinity patch.ts gives pods: not the other kind of virtual node.
+  return labels[VIRTUAL_NODE_TYPE_LABEL] !== (unit.resource === 'acs' ? 'eci' : 'acs');
 }
 
 /** The pod carries the labels and annotations the unit puts on its pods. */
@@ -58,6 +60,9 @@ export function unitOf(
   const nodeName = pod.spec?.nodeName;
   const labels = nodeName ? nodeLabels(nodeName) : undefined;
   if (labels) {
+    const recorded = assignedUnit(policy, pod);
+    const r = recorded === undefined ? undefined : policy.units[recorded];
+    if (r && nodeInUnit(r, labels) && carriesUnitMarks(r, pod)) return r.index;
     for (const unit of policy.units) {
       if (nodeInUnit(unit, labels) && carriesUnitMarks(unit, pod)) return unit.index;
     }

@@ -17,12 +17,22 @@ import {
   GATE,
   VIRTUAL_NODE_LABEL,
   VIRTUAL_NODE_TAINT_KEY,
+  VIRTUAL_NODE_TYPE_LABEL,
   VIRTUAL_NODE_VALUE,
 } from './constants.js';
 import { deletionCost } from './deletion-cost.js';
 import type { Policy, Unit } from './spec.js';
 import type { PolicyPod } from './types.js';
-import type { TolerationInput } from '../estimator/types.js';
+import type {
+  NodeSelectorRequirementInput,
+  NodeSelectorTermInput,
+  TolerationInput,
+} from '../estimator/types.js';
+
+/** The required node affinity a pod gets in a unit: the pod's own terms, each narrowed. */
+export interface RequiredAffinity {
+  nodeSelectorTerms: NodeSelectorTermInput[];
+}
 
 export interface PodPatch {
   metadata: {
@@ -33,6 +43,9 @@ export interface PodPatch {
   spec?: {
     nodeSelector?: Record<string, string>;
     tolerations?: TolerationInput[];
+    affinity?: {
+      nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: RequiredAffinity };
+    };
     schedulingGates: { name: string }[];
   };
 }
@@ -49,6 +62,53 @@ export function unitNodeSelector(unit: Unit): Record<string, string> {
   const sel = { ...unit.nodeSelector };
   if (unit.virtual) sel[VIRTUAL_NODE_LABEL] = VIRTUAL_NODE_VALUE;
   return sel;
+}
+
+/**
+ * What keeps a pod on its unit's kind of node, beyond the nodeSelector (which can only say
+ * "equals"): an ecs unit never uses virtual nodes, even for a pod that tolerates their taint;
+ * an eci unit never uses ACS virtual nodes and an acs unit never ECI ones (a virtual node
+ * without the type label may serve either, as membership.ts counts it).
+ */
+export function unitKindRequirement(unit: Unit): NodeSelectorRequirementInput {
+  if (!unit.virtual)
+    return { key: VIRTUAL_NODE_LABEL, operator: 'NotIn', values: [VIRTUAL_NODE_VALUE] };
+  return {
+    key: VIRTUAL_NODE_TYPE_LABEL,
+    operator: 'NotIn',
+    values: [unit.resource === 'acs' ? 'eci' : 'acs'],
+  };
+}
+
+/**
+ * The pod's required node affinity with the unit's kind requirement added to every term (terms
+ * are ORed), or one term with it when the pod has none. A gated pod's affinity may be set, or
+ * its existing terms extended, but not otherwise changed, so this is always accepted.
+ */
+export function unitAffinity(spec: PolicyPod['spec'], unit: Unit): RequiredAffinity {
+  const req = unitKindRequirement(unit);
+  const terms =
+    spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
+  if (!terms || terms.length === 0) return { nodeSelectorTerms: [{ matchExpressions: [req] }] };
+  return {
+    nodeSelectorTerms: terms.map((t) => {
+      // An empty term matches nothing and may not be extended on a gated pod: keep it as is.
+      if ((t.matchExpressions ?? []).length === 0 && (t.matchFields ?? []).length === 0)
+        return { ...t };
+      const has = (t.matchExpressions ?? []).some(
+        (e) =>
+          e.key === req.key &&
+          e.operator === req.operator &&
+          JSON.stringify(e.values ?? []) === JSON.stringify(req.values),
+      );
+      return {
+        ...t,
+        matchExpressions: has
+          ? [...(t.matchExpressions ?? [])]
+          : [...(t.matchExpressions ?? []), req],
+      };
+    }),
+  };
 }
 
 export function unitTolerations(unit: Unit): TolerationInput[] {
@@ -79,7 +139,11 @@ function sameToleration(a: TolerationInput, b: TolerationInput): boolean {
 export function specInUnit<S extends PolicyPod['spec']>(
   spec: S,
   unit: Unit,
-): NonNullable<S> & { nodeSelector: Record<string, string>; tolerations: TolerationInput[] } {
+): NonNullable<S> & {
+  nodeSelector: Record<string, string>;
+  tolerations: TolerationInput[];
+  affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: RequiredAffinity } };
+} {
   const tolerations = [...(spec?.tolerations ?? [])];
   for (const t of unitTolerations(unit))
     if (!tolerations.some((x) => sameToleration(x, t))) tolerations.push(t);
@@ -87,6 +151,13 @@ export function specInUnit<S extends PolicyPod['spec']>(
     ...(spec as NonNullable<S>),
     nodeSelector: { ...(spec?.nodeSelector ?? {}), ...unitNodeSelector(unit) },
     tolerations,
+    affinity: {
+      ...(spec?.affinity ?? {}),
+      nodeAffinity: {
+        ...(spec?.affinity?.nodeAffinity ?? {}),
+        requiredDuringSchedulingIgnoredDuringExecution: unitAffinity(spec, unit),
+      },
+    },
   };
 }
 
@@ -125,6 +196,14 @@ export function assignmentPatch(pod: PolicyPod, opts: AssignOptions): PodPatch {
   if (Object.keys(unitNodeSelector(unit)).length > 0 && patch.spec)
     patch.spec.nodeSelector = inUnit.nodeSelector;
   if (unit.virtual && patch.spec) patch.spec.tolerations = inUnit.tolerations;
+  // Only the required node affinity is sent: a merge patch leaves the rest of affinity alone.
+  if (patch.spec)
+    patch.spec.affinity = {
+      nodeAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution:
+          inUnit.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution,
+      },
+    };
   return patch;
 }
 

@@ -26,6 +26,7 @@ import type { EventRecorder } from '../runtime/events.js';
 import { errorMessage, type Logger } from '../runtime/logger.js';
 import type { UnitRoom } from './choose.js';
 import { GATE } from './constants.js';
+import { unitEligibility } from './eligibility.js';
 import { nodeInUnit } from './membership.js';
 import { releasePatch, specInUnit } from './patch.js';
 import { planPolicy, type Action } from './plan.js';
@@ -61,6 +62,7 @@ export interface ReconcilerDeps {
   pods: (namespace: string) => readonly V1Pod[];
   allPods: () => readonly V1Pod[];
   node: (name: string) => V1Node | undefined;
+  nodes: () => readonly V1Node[];
   estimator: Estimator;
   podView: PodView;
   recorder: EventRecorder;
@@ -178,8 +180,19 @@ export class NamespaceReconciler {
 
   private room(unit: Unit, pod: V1Pod): UnitRoom {
     const fits = this.deps.estimator.maxReplicas({ spec: specInUnit(pod.spec, unit) });
+    if (fits > 0) return { fits, lowerPriorityPods: 0 };
+    // No room: tell a unit the pod's own constraints rule out from one that is full. O(nodes),
+    // only for pods that found no room.
+    const nodes = this.deps.nodes().map((n) => ({
+      name: n.metadata?.name ?? '',
+      labels: n.metadata?.labels ?? {},
+      taints: n.spec?.taints ?? [],
+    }));
+    const { unitNodes, eligibleNodes } = unitEligibility(pod, unit, nodes);
+    if (unitNodes > 0 && eligibleNodes === 0)
+      return { fits, lowerPriorityPods: 0, excludedByPod: true };
     const priority = pod.spec?.priority ?? 0;
-    if (fits > 0 || priority <= 0) return { fits, lowerPriorityPods: 0 };
+    if (priority <= 0) return { fits, lowerPriorityPods: 0 };
     // Preemption victims only matter for a pod with a priority, when the unit is full.
     let lowerPriorityPods = 0;
     for (const p of this.deps.allPods()) {

@@ -4,6 +4,9 @@
  * are retried with per-key exponential backoff, and a reconcile may ask to run again later.
  */
 
+/** The longest delay setTimeout honours (2^31 - 1 ms); longer ones fire at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export interface ReconcileResult {
   /** Run this key again after so many milliseconds (periodic checks, timeouts). */
   requeueAfterMs?: number;
@@ -67,10 +70,23 @@ export class WorkQueue<K extends string = string> {
     const existing = this.timers.get(key);
     if (existing && existing.at <= at) return;
     if (existing) clearTimeout(existing.timer);
-    const timer = setTimeout(() => {
-      this.timers.delete(key);
-      this.add(key);
-    }, ms);
+    this.arm(key, at);
+  }
+
+  /**
+   * A timer for `at`. setTimeout takes at most MAX_TIMER_MS (about 24.8 days; a longer delay
+   * overflows and fires after 1 ms), so a far-off key waits in steps and is re-armed.
+   */
+  private arm(key: K, at: number): void {
+    const timer = setTimeout(
+      () => {
+        if (this.stopped) return;
+        if (Date.now() < at) return this.arm(key, at);
+        this.timers.delete(key);
+        this.add(key);
+      },
+      Math.min(Math.max(0, at - Date.now()), MAX_TIMER_MS),
+    );
     timer.unref();
     this.timers.set(key, { at, timer });
   }

@@ -144,7 +144,7 @@ describe('chooseUnit', () => {
     expect(decide({ units: AB }, [5, 5], [], p)).toMatchObject({ unit: 1 });
   });
 
-  it('sends the pod to preempt: BeforeNextUnit in the first full unit, AfterAllUnits in the last', () => {
+  it('sends the pod to preempt: BeforeNextUnit in the first full unit, AfterAllUnits once all were tried', () => {
     const victims = { victims: [1, 1] };
     expect(
       decide({ units: AB, preemptPolicy: 'BeforeNextUnit' }, [0, 0], [], undefined, victims),
@@ -153,7 +153,7 @@ describe('chooseUnit', () => {
       reason: 'Preempt',
     });
     expect(decide({ units: AB }, [0, 0], [], undefined, victims)).toMatchObject({
-      unit: 1,
+      unit: 0,
       reason: 'Preempt',
     });
     expect(
@@ -163,5 +163,46 @@ describe('chooseUnit', () => {
     ).toMatchObject({
       unit: 0,
     });
+  });
+
+  it('AfterAllUnits preempts where lower-priority pods run, even when that is not the last unit', () => {
+    // Issue 11 item 6: pool A is full of lower-priority pods, pool B is full of pods of equal
+    // priority. The pod used to stay gated because only the last unit was considered.
+    const d = decide({ units: AB }, [0, 0], [], pod('hi', { gated: true, priority: 100 }), {
+      victims: [3, 0],
+    });
+    expect(d).toMatchObject({ kind: 'assign', unit: 0, reason: 'Preempt' });
+  });
+
+  it('says the pod own constraints exclude every unit, not that units lack room', () => {
+    // Issue 11 item 15: a pod whose own nodeSelector matches no node of any unit.
+    const policy = policyOf({ units: [...AB, { resource: 'eci' }] });
+    const p = pod('n', { gated: true, nodeSelector: { disk: 'ssd' } });
+    const d = chooseUnit({
+      policy,
+      pod: p,
+      requests: podRequests(p),
+      tallies: tallyUnits(policy, [], POOLS),
+      room: () => ({ fits: 0, lowerPriorityPods: 0, excludedByPod: true }),
+      waitSuspended: [],
+    });
+    expect(d).toMatchObject({ kind: 'hold', reason: 'PodConstraintsExcludeUnits' });
+    expect(d.message).toMatch(/own nodeSelector, node affinity or tolerations exclude every unit/);
+  });
+
+  it('still says no room when only some units are excluded by the pod own constraints', () => {
+    const policy = policyOf({ units: AB });
+    const p = pod('n', { gated: true });
+    const d = chooseUnit({
+      policy,
+      pod: p,
+      requests: podRequests(p),
+      tallies: tallyUnits(policy, [], POOLS),
+      room: (u) => ({ fits: 0, lowerPriorityPods: 0, excludedByPod: u.index === 0 }),
+      waitSuspended: [],
+    });
+    expect(d).toMatchObject({ kind: 'hold', reason: 'NoUnitHasRoom' });
+    expect(d.message).toMatch(/unit 0 \(ecs\): the pod's own nodeSelector/);
+    expect(d.message).toMatch(/unit 1 \(ecs\): no room/);
   });
 });

@@ -1,5 +1,5 @@
-import { describe, expect, it } from '@jest/globals';
-import { WorkQueue } from '../../../src/runtime/workqueue.js';
+import { describe, expect, it, jest } from '@jest/globals';
+import { MAX_TIMER_MS, WorkQueue } from '../../../src/runtime/workqueue.js';
 
 const tick = (ms = 5) => new Promise((r) => setTimeout(r, ms));
 
@@ -89,5 +89,37 @@ describe('WorkQueue', () => {
     await running;
     expect(seen).toHaveLength(1);
     expect(seen[0]).toBeLessThan(200);
+  });
+});
+
+describe('WorkQueue.addAfter with delays past setTimeout range', () => {
+  it('does not run a key due in 1000 hours at once (no timer overflow)', async () => {
+    const q = new WorkQueue<string>();
+    const seen: string[] = [];
+    const running = q.run(async (k) => {
+      seen.push(k);
+      return undefined;
+    });
+    q.addAfter('far', 1000 * 3_600_000);
+    await tick(50);
+    q.shutdown();
+    await running;
+    expect(seen).toEqual([]);
+  });
+
+  it('re-arms in steps and queues the key once the whole delay has passed', () => {
+    jest.useFakeTimers({ now: 0 });
+    try {
+      const depths: number[] = [];
+      const q = new WorkQueue<string>({ onDepth: (d) => depths.push(d) });
+      q.addAfter('far', 3 * MAX_TIMER_MS);
+      jest.advanceTimersByTime(2 * MAX_TIMER_MS);
+      expect(depths).toEqual([]);
+      jest.advanceTimersByTime(MAX_TIMER_MS + 1);
+      expect(depths).toEqual([1]);
+      q.shutdown();
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });
