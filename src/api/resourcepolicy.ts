@@ -82,11 +82,25 @@ export interface ResourcePolicySpec {
   whenTryNextUnits?: WhenTryNextUnits;
 }
 
+/** One matchLabelKeys group of a unit: max and maxResources apply to each group alone. */
+export interface UnitGroupStatus {
+  /** The group's values of matchLabelKeys. */
+  labels: Record<string, string>;
+  pods: number;
+  resources?: Record<string, string>;
+}
+
 export interface UnitStatus {
   index: number;
   resource: string;
   /** Pods counted in the unit, all matchLabelKeys groups together. */
   pods: number;
+  /** With matchLabelKeys: the pods of the largest group, which is what max limits. */
+  largestGroupPods?: number;
+  /** With matchLabelKeys: per group, what is counted. */
+  groups?: UnitGroupStatus[];
+  /** spec maxResources, as written. */
+  maxResources?: Record<string, string>;
   /** Pods sent to the unit that no node has taken yet. */
   waitingPods?: number;
   terminatingPods?: number;
@@ -100,6 +114,8 @@ export interface UnitStatus {
 export interface ResourcePolicyStatus {
   observedGeneration?: number;
   gatedPods?: number;
+  /** Placed pods the policy selects that run (or wait) outside every unit. */
+  podsOutsideUnits?: number;
   summary?: string;
   units?: UnitStatus[];
   conditions?: Condition[];

@@ -13,6 +13,9 @@ const PART = /([0-9]+(?:\.[0-9]+)?)(ns|us|µs|ms|s|m|h)/y;
 
 export class DurationError extends Error {}
 
+/** Go's largest duration, 2^63 - 1 ns, in ms: longer text does not parse in Go (or CEL). */
+export const MAX_DURATION_MS = 9_223_372_036_854;
+
 /** Milliseconds in a Go duration string; throws DurationError naming the bad input. */
 export function parseDurationMs(text: string): number {
   if (text === '0') return 0;
@@ -28,5 +31,7 @@ export function parseDurationMs(text: string): number {
     matched++;
   }
   if (matched === 0) throw new DurationError(`invalid duration ${JSON.stringify(text)}`);
+  if (total > MAX_DURATION_MS)
+    throw new DurationError(`duration ${JSON.stringify(text)} is out of range (at most 2562047h)`);
   return total;
 }

@@ -63,6 +63,11 @@ export interface Plan {
   readonly waitSuspendedUntil: (number | undefined)[];
   /** Pods still behind the gate after the pass. */
   readonly gated: number;
+  /**
+   * Placed pods outside every unit: bound to a node no unit contains, or released without a
+   * unit (created while the controller was down, or while no valid policy selected them).
+   */
+  readonly outsideUnits: number;
   /** Earliest time a waiting pod times out, to look again then. */
   readonly nextCheckMs?: number;
 }
@@ -166,10 +171,14 @@ export function planPolicy(input: PlanInput): Plan {
   }
 
   // 3. Deletion costs of placed pods follow the unit they count in.
+  let outsideUnits = 0;
   for (const pod of live) {
     if (decided.has(pod) || hasGate(pod, GATE) || isTerminal(pod) || isTerminating(pod)) continue;
     const unit = unitOf(policy, pod, nodeLabels);
-    if (unit === undefined) continue;
+    if (unit === undefined) {
+      outsideUnits++;
+      continue;
+    }
     const cost = deletionCost(unit, policy.units.length);
     if (pod.metadata?.annotations?.[DELETION_COST] !== cost)
       actions.push({ kind: 'deletionCost', pod, cost });
@@ -179,6 +188,7 @@ export function planPolicy(input: PlanInput): Plan {
     tallies,
     waitSuspendedUntil: suspended,
     gated: stillGated,
+    outsideUnits,
     ...(nextCheckMs !== undefined ? { nextCheckMs } : {}),
   };
 }

@@ -274,7 +274,13 @@ export class NamespaceReconciler {
     }
     await this.writeStatus(
       raw,
-      { policy, tallies: plan.tallies, suspendedUntil: plan.waitSuspendedUntil, gated: plan.gated },
+      {
+        policy,
+        tallies: plan.tallies,
+        suspendedUntil: plan.waitSuspendedUntil,
+        gated: plan.gated,
+        outsideUnits: plan.outsideUnits,
+      },
       conditions,
     );
     this.deps.metrics.gatedPods.set(
@@ -400,6 +406,7 @@ export class NamespaceReconciler {
           tallies: Parameters<typeof buildStatus>[0]['tallies'];
           suspendedUntil: (number | undefined)[];
           gated: number;
+          outsideUnits: number;
         }
       | undefined,
     conditions: ConditionInput[],
@@ -407,10 +414,12 @@ export class NamespaceReconciler {
     const status = buildStatus({
       previous: raw.status,
       generation: raw.metadata.generation ?? 0,
-      units: counts?.policy.units ?? [],
+      policy: counts?.policy ?? { units: [], matchLabelKeys: [] },
+      specUnits: raw.spec?.units ?? [],
       tallies: counts?.tallies ?? [],
       suspendedUntil: counts?.suspendedUntil ?? [],
       gated: counts?.gated ?? 0,
+      outsideUnits: counts?.outsideUnits ?? 0,
       conditions,
       nowIso: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
     });

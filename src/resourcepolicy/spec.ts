@@ -64,7 +64,11 @@ function readUnit(u: ResourcePolicyUnit, index: number, errors: string[]): Unit 
     maxResources = new Map();
     for (const [name, q] of Object.entries(u.maxResources)) {
       try {
-        maxResources.set(name, parseMilli(q));
+        const milli = parseMilli(q);
+        // The schema rejects this too; a policy stored before that rule still must not act.
+        if (milli < 0n)
+          errors.push(`units[${index}].maxResources.${name}: must not be negative (${String(q)})`);
+        else maxResources.set(name, milli);
       } catch {
         errors.push(`units[${index}].maxResources.${name}: invalid quantity ${String(q)}`);
       }

@@ -54,6 +54,14 @@ describe('readPolicy', () => {
     [{ ignorePreviousPod: true }, /ignorePreviousPod must be used with max/],
     [{ whenTryNextUnits: { timeout: 'soon' } }, /invalid duration "soon"/],
     [{ units: [] }, /at least one unit/],
+    // Issue 11 item 13: a negative limit made the unit refuse every pod while Ready=True.
+    [{ units: [{ resource: 'ecs', maxResources: { cpu: '-1' } }] }, /cpu: must not be negative/],
+    [
+      { units: [{ resource: 'ecs', maxResources: { memory: -5 } }] },
+      /memory: must not be negative/,
+    ],
+    // Beyond Go's largest duration, as time.ParseDuration and the CRD's CEL duration() refuse.
+    [{ whenTryNextUnits: { timeout: '3000000h' } }, /out of range/],
   ])('rejects what the schema would have rejected: %j', (spec, message) => {
     const r = readPolicy({
       apiVersion: 'scheduling.alibabacloud.com/v1alpha1',
@@ -73,6 +81,9 @@ describe('parseDurationMs', () => {
     ['1m30s', 90_000],
     ['1.5h', 5_400_000],
     ['250ms', 250],
+    // Issue 11 item 8: long timeouts are accepted and kept exact.
+    ['1000h', 3_600_000_000],
+    ['2562047h', 9_223_369_200_000],
   ])('%s is %d ms', (text, ms) => expect(parseDurationMs(text)).toBe(ms));
 
   it.each(['', 'm', '5 min', '1x'])('rejects %j', (text) =>

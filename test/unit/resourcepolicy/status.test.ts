@@ -1,6 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import { tallyUnits } from '../../../src/resourcepolicy/counting.js';
+import { quantityText } from '../../../src/resourcepolicy/quantity-text.js';
+import { planPolicy } from '../../../src/resourcepolicy/plan.js';
 import { buildStatus, statusChanged } from '../../../src/resourcepolicy/status.js';
+import { parseMilli } from '../../../src/util/quantity.js';
 import { POOLS, pod, policyOf } from './helpers.js';
 
 describe('status', () => {
@@ -16,7 +19,7 @@ describe('status', () => {
     buildStatus({
       previous,
       generation: 3,
-      units: policy.units,
+      policy,
       tallies,
       suspendedUntil: [undefined, Date.parse('2026-01-01T00:10:00Z')],
       gated: 1,
@@ -33,7 +36,7 @@ describe('status', () => {
         index: 1,
         resource: 'eci',
         pods: 1,
-        resources: { cpu: '2000m' },
+        resources: { cpu: '2' },
         waitSuspendedUntil: '2026-01-01T00:10:00Z',
       },
     ]);
@@ -46,5 +49,117 @@ describe('status', () => {
     const again = build(first, '2026-01-01T01:00:00Z');
     expect(again.conditions?.[0]?.lastTransitionTime).toBe('2026-01-01T00:00:00Z');
     expect(statusChanged(first, again)).toBe(false);
+  });
+});
+
+describe('status (issue 11)', () => {
+  it('item 11: with matchLabelKeys, shows each group and the largest one against max', () => {
+    const policy = policyOf({
+      matchLabelKeys: ['pod-template-hash'],
+      units: [{ resource: 'ecs', nodeSelector: { pool: 'a' }, max: 2 }, { resource: 'eci' }],
+    });
+    const inA = (name: string, hash: string) =>
+      pod(name, { nodeName: 'a-0', labels: { 'pod-template-hash': hash } });
+    const tallies = tallyUnits(
+      policy,
+      [inA('a', 'v1'), inA('b', 'v1'), inA('c', 'v2'), inA('d', 'v2')],
+      POOLS,
+    );
+    const s = buildStatus({
+      previous: undefined,
+      generation: 1,
+      policy,
+      tallies,
+      suspendedUntil: [],
+      gated: 0,
+      conditions: [],
+      nowIso: '2026-01-01T00:00:00Z',
+    });
+    // Both groups are within max 2: the summary no longer reads 4/2.
+    expect(s.summary).toBe('2/2,0 per pod-template-hash');
+    expect(s.units?.[0]).toMatchObject({
+      pods: 4,
+      largestGroupPods: 2,
+      groups: [
+        { labels: { 'pod-template-hash': 'v1' }, pods: 2, resources: { cpu: '2' } },
+        { labels: { 'pod-template-hash': 'v2' }, pods: 2, resources: { cpu: '2' } },
+      ],
+    });
+  });
+
+  it('item 12: counts and reports placed pods outside every unit', () => {
+    const policy = policyOf({ units: [{ resource: 'ecs', nodeSelector: { pool: 'a' } }] });
+    const plan = planPolicy({
+      policy,
+      pods: [pod('in', { nodeName: 'a-0' }), pod('out', { nodeName: 'b-0' }), pod('loose')],
+      nodeLabels: POOLS,
+      room: () => ({ fits: 0, lowerPriorityPods: 0 }),
+      nowMs: Date.parse('2026-01-01T00:00:10Z'),
+      waitSuspendedUntil: [],
+    });
+    expect(plan.outsideUnits).toBe(2);
+    const s = buildStatus({
+      previous: undefined,
+      generation: 1,
+      policy,
+      tallies: plan.tallies,
+      suspendedUntil: [],
+      gated: 0,
+      outsideUnits: plan.outsideUnits,
+      conditions: [],
+      nowIso: '2026-01-01T00:00:00Z',
+    });
+    expect(s.podsOutsideUnits).toBe(2);
+    expect(s.summary).toBe('1, 2 outside units');
+  });
+
+  it('item 14: prints quantities as written, and the maxResources limits verbatim', () => {
+    const spec = [
+      { resource: 'ecs' as const, maxResources: { cpu: '4', memory: '1Gi', 'nvidia.com/gpu': 2 } },
+    ];
+    const policy = policyOf({ units: spec });
+    const p = {
+      ...pod('a', { nodeName: 'a-0' }),
+      spec: {
+        nodeName: 'a-0',
+        containers: [{ resources: { requests: { cpu: '3', memory: '600Mi' } } }],
+      },
+    };
+    const s = buildStatus({
+      previous: undefined,
+      generation: 1,
+      policy,
+      specUnits: spec,
+      tallies: tallyUnits(policy, [p], POOLS),
+      suspendedUntil: [],
+      gated: 0,
+      conditions: [],
+      nowIso: '2026-01-01T00:00:00Z',
+    });
+    expect(s.units?.[0]?.resources).toEqual({ cpu: '3', memory: '600Mi' });
+    expect(s.units?.[0]?.maxResources).toEqual({
+      cpu: '4',
+      memory: '1Gi',
+      'nvidia.com/gpu': '2',
+    });
+  });
+
+  it('quantityText round-trips exactly and picks the suffix a user would write', () => {
+    const cases: [string, string, string][] = [
+      ['cpu', '3000m', '3'],
+      ['cpu', '1500m', '1500m'],
+      ['memory', '629145600', '600Mi'],
+      ['memory', '1G', '1G'],
+      ['memory', '1000', '1k'],
+      ['memory', '1500', '1500'],
+      ['ephemeral-storage', '10Gi', '10Gi'],
+      ['pods', '1024', '1024'],
+      ['memory', '100m', '100m'],
+    ];
+    for (const [name, input, want] of cases) {
+      const text = quantityText(name, parseMilli(input));
+      expect(text).toBe(want);
+      expect(parseMilli(text)).toBe(parseMilli(input));
+    }
   });
 });
