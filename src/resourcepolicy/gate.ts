@@ -1,11 +1,12 @@
 /**
  * The webhook's decision (pure): does a pod being created get the scheduling gate? Yes when a
  * valid ResourcePolicy of its namespace selects it, it is not bound already (a pod created with
- * nodeName skips the scheduler, and the API rejects gates on it) and it lacks the gate.
+ * nodeName skips the scheduler, and the API rejects gates on it), it is not a DaemonSet's pod
+ * (pinned to its node: units cannot move it) and it lacks the gate.
  */
 import { GATE } from './constants.js';
 import { policyFor, type SelectorHolder } from './select.js';
-import type { PolicyPod } from './types.js';
+import { isDaemonSetPod, type PolicyPod } from './types.js';
 
 export interface JsonPatchOp {
   op: 'add';
@@ -25,7 +26,7 @@ export function gateDecision(
   namespace: string,
   policies: Iterable<SelectorHolder>,
 ): GateDecision {
-  if (pod.spec?.nodeName) return { patch: [] };
+  if (pod.spec?.nodeName || isDaemonSetPod(pod)) return { patch: [] };
   const policy = policyFor(policies, namespace, pod.metadata?.labels);
   if (!policy) return { patch: [] };
   const gates = pod.spec?.schedulingGates;

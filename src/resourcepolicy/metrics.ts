@@ -37,3 +37,22 @@ export function newResourcePolicyMetrics(registry: Registry): ResourcePolicyMetr
     }),
   };
 }
+
+/**
+ * spillway_resourcepolicy_gated_pods for one namespace at a time: sets the series of the
+ * policies reconciled and removes those of policies that are gone (deleted or now invalid), so
+ * a deleted policy does not keep reporting its last value.
+ */
+export class GatedPodsReporter {
+  private readonly seen = new Map<string, Set<string>>();
+
+  constructor(private readonly gauge: Gauge<'namespace' | 'policy'>) {}
+
+  report(namespace: string, gatedByPolicy: ReadonlyMap<string, number>): void {
+    for (const [policy, n] of gatedByPolicy) this.gauge.set({ namespace, policy }, n);
+    for (const policy of this.seen.get(namespace) ?? [])
+      if (!gatedByPolicy.has(policy)) this.gauge.remove({ namespace, policy });
+    if (gatedByPolicy.size > 0) this.seen.set(namespace, new Set(gatedByPolicy.keys()));
+    else this.seen.delete(namespace);
+  }
+}

@@ -34,8 +34,8 @@ import type { PodView } from './pod-view.js';
 import { matchingPolicies } from './select.js';
 import { readPolicy, type Policy, type Unit } from './spec.js';
 import { buildStatus, statusChanged, type ConditionInput } from './status.js';
-import { hasGate, timeMs, type PolicyPod } from './types.js';
-import type { ResourcePolicyMetrics } from './metrics.js';
+import { hasGate, isDaemonSetPod, timeMs, type PolicyPod } from './types.js';
+import { GatedPodsReporter, type ResourcePolicyMetrics } from './metrics.js';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const ACTION_CONCURRENCY = 16;
@@ -108,10 +108,12 @@ export class NamespaceReconciler {
   private readonly told = new Map<string, string>();
   /** Per policy uid: until when waiting is suspended in each unit (ms). */
   private readonly suspended = new Map<string, (number | undefined)[]>();
+  private readonly gatedReporter: GatedPodsReporter;
 
   constructor(private readonly deps: ReconcilerDeps) {
     this.core = deps.kubeConfig.makeApiClient(CoreV1Api);
     this.custom = deps.kubeConfig.makeApiClient(CustomObjectsApi);
+    this.gatedReporter = new GatedPodsReporter(deps.metrics.gatedPods);
   }
 
   /** Returns the delay after which the namespace must be looked at again, if any. */
@@ -127,7 +129,12 @@ export class NamespaceReconciler {
     const owned = new Map<Policy, V1Pod[]>(valid.map((e) => [e.policy, []]));
     const conflicts = new Map<Policy, Set<string>>();
     const orphans: V1Pod[] = [];
+    const daemons: V1Pod[] = [];
     for (const pod of pods) {
+      if (isDaemonSetPod(pod)) {
+        if (hasGate(pod, GATE)) daemons.push(pod);
+        continue;
+      }
       const [winner, ...losers] = matchingPolicies(
         valid.map((e) => e.policy),
         namespace,
@@ -144,6 +151,12 @@ export class NamespaceReconciler {
         s.add(winner.name);
       }
     }
+    for (const pod of daemons)
+      await this.release(
+        pod,
+        'DaemonSetPod',
+        'DaemonSet pods are pinned to their node and not placed by ResourcePolicy: scheduled without units',
+      );
     for (const pod of orphans)
       await this.release(
         pod,
@@ -153,6 +166,7 @@ export class NamespaceReconciler {
 
     let next: number | undefined;
     let gated = 0;
+    const gatedByPolicy = new Map<string, number>();
     const now = Date.now();
     for (const e of entries) {
       if (!e.policy) {
@@ -169,9 +183,11 @@ export class NamespaceReconciler {
         now,
       );
       gated += r.gated;
+      gatedByPolicy.set(e.policy.name, r.gated);
       if (r.nextCheckMs !== undefined)
         next = next === undefined ? r.nextCheckMs : Math.min(next, r.nextCheckMs);
     }
+    this.gatedReporter.report(namespace, gatedByPolicy);
     return {
       gated,
       ...(next !== undefined ? { requeueAfterMs: Math.max(100, next - Date.now()) } : {}),
@@ -282,10 +298,6 @@ export class NamespaceReconciler {
         outsideUnits: plan.outsideUnits,
       },
       conditions,
-    );
-    this.deps.metrics.gatedPods.set(
-      { namespace: policy.namespace, policy: policy.name },
-      plan.gated,
     );
     // A failed write (conflict, pod changed) is decided again on fresh data shortly.
     const next = failed ? nowMs + 500 : plan.nextCheckMs;

@@ -59,3 +59,15 @@ export function hasGate(pod: PolicyPod, gate: string): boolean {
 export function hasControllerOwner(pod: PolicyPod): boolean {
   return pod.metadata?.ownerReferences?.some((o) => o.controller === true) ?? false;
 }
+
+/**
+ * A pod of a DaemonSet: the DaemonSet controller pins it to one node (required node affinity on
+ * metadata.name), so no unit can move it. Policies leave such pods alone: never gated, never
+ * counted, never given a deletion cost.
+ */
+export function isDaemonSetPod(pod: PolicyPod): boolean {
+  return (
+    pod.metadata?.ownerReferences?.some((o) => o.controller === true && o.kind === 'DaemonSet') ??
+    false
+  );
+}
