@@ -5,7 +5,6 @@
  * Idempotent: every step reads the current state and writes only differences.
  */
 import {
-  AppsV1Api,
   CustomObjectsApi,
   KubernetesObjectApi,
   PatchStrategy,
@@ -33,6 +32,7 @@ import { errorMessage, type Logger } from '../runtime/logger.js';
 import type { ReconcileResult } from '../runtime/workqueue.js';
 import { schedule, type ClusterState, type ScheduleResult } from '../scheduler/index.js';
 import type { MemberRegistry } from './member-registry.js';
+import { keepImmutable, kindOf, podSelectorOf, replicasOf, shareFields } from './kinds.js';
 import { hasReplicas, memberCopy, type TemplateObject } from './member-copy.js';
 import {
   BINDING_ANNOTATION,
@@ -99,12 +99,10 @@ function previousResult(b: ResourceBinding | undefined): ScheduleResult | undefi
 export class BindingReconciler {
   private readonly objects: KubernetesObjectApi;
   private readonly custom: CustomObjectsApi;
-  private readonly apps: AppsV1Api;
 
   constructor(private readonly deps: ReconcilerDeps) {
     this.objects = KubernetesObjectApi.makeApiClient(deps.hub);
     this.custom = deps.hub.makeApiClient(CustomObjectsApi);
-    this.apps = deps.hub.makeApiClient(AppsV1Api);
   }
 
   async reconcile(keyText: string): Promise<ReconcileResult | undefined> {
@@ -162,11 +160,12 @@ export class BindingReconciler {
     await this.setFinalizer(template, true);
 
     const placement = resolvePlacement(policy.spec.placement, this.deps.members.infos());
+    const kind = kindOf(template);
     const withReplicas = hasReplicas(template);
-    const isDeployment = key.apiVersion === 'apps/v1' && key.kind === 'Deployment';
     // Kinds without replicas are scheduled as one copy per selected cluster.
-    const replicas = withReplicas ? Number(template.spec?.replicas ?? 1) : 1;
-    const podTemplate = podTemplateOf(template);
+    const replicas = replicasOf(template);
+    // Only kinds with replicas need room for them; a DaemonSet or CronJob copy always fits.
+    const podTemplate = withReplicas ? podTemplateOf(template) : undefined;
     const now = Date.now();
     const spilloverMs =
       (policy.spec.failover?.application?.spilloverAfterSeconds ??
@@ -193,14 +192,12 @@ export class BindingReconciler {
       const m = this.deps.members.get(name);
       const conn = m?.connection;
       const cur = withReplicas ? (prevOf.get(name)?.replicas ?? 0) : 0;
-      const copy = isDeployment ? conn?.copies.get(key.name, key.namespace) : undefined;
+      const copy = kind.readyServes ? conn?.copyOf(key, key.name, key.namespace) : undefined;
       // A kind without pods needs no capacity: one copy always fits.
       let avail = podTemplate ? 0 : replicas;
       let stuck = 0;
       if (conn?.synced && podTemplate && conn.probeResult.ready) {
-        const selector = (template.spec?.selector ?? {}) as {
-          matchLabels?: Record<string, string>;
-        };
+        const selector = podSelectorOf(template) ?? {};
         const pending = conn.pending.count(key.namespace, selector, spilloverMs, now);
         // Our own pods not placed yet will take capacity the estimator still counts as free.
         avail = Math.max(
@@ -219,7 +216,8 @@ export class BindingReconciler {
         // A cluster that can provision keeps its waiting replicas: nodes are on the way.
         stuck: canProvision && ecsProvision ? 0 : stuck,
       };
-      if (copy?.status) return { ...state, ready: Math.min(cur, copy.status.readyReplicas ?? 0) };
+      if (copy?.status && kind.counts)
+        return { ...state, ready: Math.min(cur, kind.counts(copy.status).readyReplicas ?? 0) };
       return state;
     });
 
@@ -228,7 +226,8 @@ export class BindingReconciler {
       result = schedule({
         replicas,
         groups: placement.groups,
-        scheduling: placement.scheduling,
+        // As in Karmada, a kind without replicas is never divided: each selected cluster gets it.
+        scheduling: withReplicas ? placement.scheduling : { type: 'Duplicated' },
         clusters: states,
         ecsProvision,
         tolerationSeconds:
@@ -293,6 +292,14 @@ export class BindingReconciler {
     const workloads: MemberWorkload[] = [];
     const conflicts: string[] = [];
     const keep = new Set(targets.map((t) => t.name));
+    // Duplicated copies are whole: only a Divided template splits fields such as completions.
+    const shares =
+      placement.scheduling.type === 'Divided'
+        ? shareFields(
+            template,
+            targets.map((t) => ({ cluster: t.name, replicas: t.replicas ?? 0 })),
+          )
+        : new Map<string, Record<string, unknown>>();
     for (const t of targets) {
       const conn = this.deps.members.get(t.name)?.connection;
       const waitingHere = result.clusters.find((c) => c.cluster === t.name)?.waiting ?? 0;
@@ -311,6 +318,7 @@ export class BindingReconciler {
           template,
           `${key.namespace}/${bName}`,
           withReplicas ? (t.replicas ?? 0) : undefined,
+          shares.get(t.name),
         );
         const outcome = await this.applyCopy(conn.kubeConfig, copy, template);
         if (outcome === 'conflict') {
@@ -323,15 +331,13 @@ export class BindingReconciler {
           });
           continue;
         }
-        // Only Deployment copies are watched for status; other kinds count as applied.
-        const live = isDeployment ? conn.copies.get(key.name, key.namespace) : undefined;
+        // Kinds whose copies are not watched count as up to date once applied.
+        const live = kind.plural ? conn.copyOf(key, key.name, key.namespace) : undefined;
         workloads.push({
           cluster: t.name,
           applied: true,
-          upToDate: live
-            ? (live.status?.observedGeneration ?? 0) >= (live.metadata?.generation ?? 0)
-            : !isDeployment,
-          ...(live?.status ? { status: live.status } : {}),
+          upToDate: live ? kind.upToDate(live) : !kind.plural,
+          ...(live?.status && kind.counts ? { status: kind.counts(live.status), live } : {}),
           waitingForCapacity: waitingHere,
         });
       } catch (err) {
@@ -398,16 +404,14 @@ export class BindingReconciler {
 
   /**
    * Members holding a copy of this template: those the binding remembers, and those whose own
-   * watch of Spillway's Deployments shows one carrying this binding's mark.
+   * watch of Spillway's copies (watched kinds) shows one carrying this binding's mark.
    */
   private clustersWithCopies(key: TemplateKey, binding: ResourceBinding | undefined): string[] {
     const names = new Set(previousClusters(binding));
     const mark = `${key.namespace}/${bindingName(key.name, key.kind)}`;
-    if (key.apiVersion === 'apps/v1' && key.kind === 'Deployment') {
-      for (const m of this.deps.members.infos()) {
-        const copy = this.deps.members.get(m.name)?.connection?.copies.get(key.name, key.namespace);
-        if (copy?.metadata?.annotations?.[BINDING_ANNOTATION] === mark) names.add(m.name);
-      }
+    for (const m of this.deps.members.infos()) {
+      const copy = this.deps.members.get(m.name)?.connection?.copyOf(key, key.name, key.namespace);
+      if (copy?.metadata?.annotations?.[BINDING_ANNOTATION] === mark) names.add(m.name);
     }
     return [...names].sort();
   }
@@ -531,6 +535,7 @@ export class BindingReconciler {
       template,
     );
     if (own === 'foreign') return 'conflict';
+    keepImmutable(copy, existing as { spec?: Record<string, unknown> } | undefined);
     await api.patch(
       copy as KubernetesObject,
       undefined,
@@ -821,24 +826,32 @@ export class BindingReconciler {
         }),
       );
 
-    if (key.apiVersion === 'apps/v1' && key.kind === 'Deployment') {
-      const upToDate = workloads.every((w) => w.applied && w.upToDate);
-      const observed = upToDate
-        ? template.metadata.generation
-        : ((template as { status?: { observedGeneration?: number } }).status?.observedGeneration ??
-          0);
-      await this.apps
-        .patchNamespacedDeploymentStatus(
+    const kind = kindOf(template);
+    const [group = '', version = ''] = key.apiVersion.split('/');
+    const copies = workloads.map((w) => ({
+      cluster: w.cluster,
+      upToDate: w.applied && w.upToDate,
+      ...(w.applied && w.live ? { live: w.live } : {}),
+    }));
+    const templateStatus = kind.plural
+      ? kind.hubStatus?.(template, copies, now.toISOString())
+      : undefined;
+    if (templateStatus) {
+      await this.custom
+        .patchNamespacedCustomObjectStatus(
           {
-            name: key.name,
+            group,
+            version,
+            plural: kind.plural ?? '',
             namespace: key.namespace,
-            body: { status: { ...hubStatus, observedGeneration: observed } },
+            name: key.name,
+            body: { status: templateStatus },
           },
           mergePatch,
         )
         .catch((err: unknown) =>
           this.deps.logger.warn('could not write template status', {
-            template: `${key.namespace}/${key.name}`,
+            template: `${key.kind}/${key.namespace}/${key.name}`,
             error: errorMessage(err),
           }),
         );

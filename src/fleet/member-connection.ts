@@ -8,9 +8,11 @@ import {
   ApisApi,
   AppsV1Api,
   CoreV1Api,
+  CustomObjectsApi,
   KubeConfig,
   VersionApi,
-  type V1Deployment,
+  type KubernetesListObject,
+  type KubernetesObject,
   type V1Node,
   type V1Pod,
 } from '@kubernetes/client-node';
@@ -19,6 +21,7 @@ import type { NodeInput, PodInput } from '../estimator/index.js';
 import { ListWatchStream } from '../runtime/stream.js';
 import { WatchedCache } from '../runtime/informer.js';
 import { errorMessage, type Logger } from '../runtime/logger.js';
+import { watchedKinds, type LiveCopy } from './kinds.js';
 import { BINDING_ANNOTATION, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from './ownership.js';
 import { PendingPods } from './pending-pods.js';
 
@@ -44,7 +47,8 @@ export class MemberConnection {
   readonly pending = new PendingPods();
   private readonly nodes: ListWatchStream<V1Node>;
   private readonly pods: ListWatchStream<V1Pod>;
-  readonly copies: WatchedCache<V1Deployment>;
+  /** Spillway's copies in this member, one watch per kind whose status is aggregated. */
+  private readonly copies = new Map<string, WatchedCache<KubernetesObject>>();
   /** Names and keys currently in the estimator, to drop what a re-list no longer has. */
   private readonly nodeNames = new Set<string>();
   private readonly podKeys = new Set<string>();
@@ -113,21 +117,40 @@ export class MemberConnection {
         this.events.capacityChanged(name);
       },
     });
-    this.copies = new WatchedCache<V1Deployment>({
-      kubeConfig: this.kubeConfig,
-      path: '/apis/apps/v1/deployments',
-      labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`,
-      list: () =>
-        this.apps.listDeploymentForAllNamespaces({
-          labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`,
-        }),
-      logger: log,
-      resyncMs: 60_000,
-    });
-    this.copies.on((d) => {
-      const key = d.metadata?.annotations?.[BINDING_ANNOTATION];
-      if (key) this.events.copyChanged(key);
-    });
+    const selector = `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`;
+    const custom = this.kubeConfig.makeApiClient(CustomObjectsApi);
+    for (const k of watchedKinds()) {
+      const [group = '', version = ''] = k.apiVersion.split('/');
+      const cache = new WatchedCache<KubernetesObject>({
+        kubeConfig: this.kubeConfig,
+        path: `/apis/${k.apiVersion}/${k.plural}`,
+        labelSelector: selector,
+        list: () =>
+          custom.listClusterCustomObject({
+            group,
+            version,
+            plural: k.plural,
+            labelSelector: selector,
+          }) as Promise<KubernetesListObject<KubernetesObject>>,
+        logger: log,
+        resyncMs: 60_000,
+      });
+      cache.on((d) => {
+        const key = d.metadata?.annotations?.[BINDING_ANNOTATION];
+        if (key) this.events.copyChanged(key);
+      });
+      this.copies.set(`${k.apiVersion}|${k.kind}`, cache);
+    }
+  }
+
+  /** Our copy of a template in this member, as its watch last saw it (watched kinds only). */
+  copyOf(
+    k: { apiVersion: string; kind: string },
+    name: string,
+    namespace: string,
+  ): (LiveCopy & KubernetesObject) | undefined {
+    return this.copies.get(`${k.apiVersion}|${k.kind}`)?.get(name, namespace) as
+      (LiveCopy & KubernetesObject) | undefined;
   }
 
   private upsertNode(n: V1Node): void {
@@ -146,11 +169,15 @@ export class MemberConnection {
     this.started = true;
     void this.nodes.start();
     void this.pods.start();
-    void this.copies.start();
+    for (const c of this.copies.values()) void c.start();
   }
 
   get synced(): boolean {
-    return this.nodes.hasSynced && this.pods.hasSynced && this.copies.hasSynced;
+    return (
+      this.nodes.hasSynced &&
+      this.pods.hasSynced &&
+      [...this.copies.values()].every((c) => c.hasSynced)
+    );
   }
 
   async probe(nowMs = Date.now(), timeoutMs = 5000): Promise<ProbeResult> {
@@ -204,6 +231,6 @@ export class MemberConnection {
   stop(): void {
     this.nodes.stop();
     this.pods.stop();
-    void this.copies.stop();
+    for (const c of this.copies.values()) void c.stop();
   }
 }

@@ -1,8 +1,12 @@
 /**
  * The copy of a hub template that goes to one member: the template with hub-only fields
- * stripped, Spillway's ownership marks added, and for Divided kinds this member's replicas.
+ * stripped (per kind, see kinds.ts), Spillway's ownership marks added, and for Divided kinds
+ * this member's share.
  */
+import { kindOf } from './kinds.js';
 import { BINDING_ANNOTATION, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from './ownership.js';
+
+export { hasReplicas } from './kinds.js';
 
 export interface TemplateObject {
   apiVersion: string;
@@ -22,24 +26,29 @@ export interface TemplateObject {
 const HUB_ANNOTATIONS = [
   'kubectl.kubernetes.io/last-applied-configuration',
   'deployment.kubernetes.io/revision',
+  'deployment.kubernetes.io/revision-history',
   'fleet.spillway.dev/adopt-existing',
 ];
-
-/** Service fields the hub's API server allocated; each member allocates its own. */
-const SERVICE_ALLOCATED = ['clusterIP', 'clusterIPs', 'healthCheckNodePort'];
 
 function withoutKeys<T>(obj: Record<string, T>, keys: readonly string[]): Record<string, T> {
   return Object.fromEntries(Object.entries(obj).filter(([k]) => !keys.includes(k)));
 }
 
+/**
+ * `replicas` is this member's share, written where the kind keeps its count (a Job's
+ * parallelism); `share` carries any other per-member spec field (a Job's completions).
+ */
 export function memberCopy(
   template: TemplateObject,
   bindingKey: string,
   replicas: number | undefined,
+  share: Readonly<Record<string, unknown>> = {},
 ): TemplateObject {
   const { name, namespace } = template.metadata;
   const annotations = withoutKeys(template.metadata.annotations ?? {}, HUB_ANNOTATIONS);
   annotations[BINDING_ANNOTATION] = bindingKey;
+  // Only name, namespace, labels and annotations: uid, resourceVersion, generation,
+  // managedFields, ownerReferences and finalizers all belong to the hub object.
   const copy: TemplateObject = {
     apiVersion: template.apiVersion,
     kind: template.kind,
@@ -54,25 +63,11 @@ export function memberCopy(
     if (k !== 'apiVersion' && k !== 'kind' && k !== 'metadata' && k !== 'status')
       copy[k] = structuredClone(v);
   }
-  if (copy.spec && replicas !== undefined) copy.spec.replicas = replicas;
-  if (template.apiVersion === 'v1' && template.kind === 'Service' && copy.spec) {
-    copy.spec = withoutKeys(copy.spec, SERVICE_ALLOCATED);
-    const ports = copy.spec.ports;
-    if (Array.isArray(ports)) {
-      copy.spec.ports = ports.map((p: Record<string, unknown>) => {
-        const { nodePort: _nodePort, ...rest } = p;
-        return rest;
-      });
-    }
+  const kind = kindOf(template);
+  kind.strip?.(copy, template);
+  if (copy.spec) {
+    if (replicas !== undefined && kind.replicaField) copy.spec[kind.replicaField] = replicas;
+    Object.assign(copy.spec, share);
   }
   return copy;
-}
-
-/** Kinds Spillway divides by replicas; everything else is copied whole to each cluster. */
-export function hasReplicas(template: TemplateObject): boolean {
-  return (
-    typeof template.spec?.replicas === 'number' ||
-    (template.apiVersion === 'apps/v1' &&
-      ['Deployment', 'StatefulSet', 'ReplicaSet'].includes(template.kind))
-  );
 }

@@ -1,19 +1,11 @@
 /** What one replica of a workload needs, read from its pod template (for the binding and estimator). */
 import type { ReplicaRequirements } from '../api/fleet.js';
-import type { PodTemplateInput } from '../estimator/index.js';
 import { effectiveRequests } from '../estimator/requests.js';
 import { formatQuantity, toUnits } from '../estimator/resources.js';
+import { podTemplateOf } from './kinds.js';
 import type { TemplateObject } from './member-copy.js';
 
-interface PodTemplateLike {
-  metadata?: { labels?: Record<string, string> };
-  spec?: PodTemplateInput['spec'] & { priorityClassName?: string };
-}
-
-export function podTemplateOf(t: TemplateObject): PodTemplateLike | undefined {
-  const tpl = t.spec?.template;
-  return tpl && typeof tpl === 'object' ? (tpl as PodTemplateLike) : undefined;
-}
+export { podTemplateOf } from './kinds.js';
 
 export function replicaRequirements(t: TemplateObject): ReplicaRequirements | undefined {
   const spec = podTemplateOf(t)?.spec;

@@ -1,5 +1,6 @@
 /** Member copies' workload status, summed into the hub template's status and the binding's. */
 import type { AggregatedStatusItem } from '../api/fleet.js';
+import type { LiveCopy } from './kinds.js';
 
 export interface WorkloadStatus {
   replicas?: number;
@@ -17,6 +18,8 @@ export interface MemberWorkload {
   /** The member controller has seen the copy's latest spec. */
   upToDate: boolean;
   status?: WorkloadStatus;
+  /** The copy as the member's watch reports it, for the kind's hub status (kinds.ts). */
+  live?: LiveCopy;
   waitingForCapacity?: number;
   message?: string;
 }
