@@ -3,7 +3,7 @@
  * and a hub that never creates pods. What every later e2e test stands on.
  */
 import { describe, expect, it } from '@jest/globals';
-import { CustomObjectsApi } from '@kubernetes/client-node';
+import { CoordinationV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { fleetDown, fleetUp, hub, kubeConfigFor, member } from './fleet/index.js';
 import { isRunning as processRunning } from './fleet/processes.js';
 import { waitFor } from './fleet/readiness.js';
@@ -42,6 +42,52 @@ describe('local fleet', () => {
     expect(new Set(pods.map((p) => p.spec?.nodeName)).size).toBeGreaterThan(0);
     for (const p of pods) expect(nodes.map((n) => n.metadata?.name)).toContain(p.spec?.nodeName);
   }, 90_000);
+
+  it('keeps kwok nodes Ready and their pods Ready past the node monitor grace period', async () => {
+    const kc = kubeConfigFor(member(fleet.state, 'cluster-idc-demo'));
+    const { core } = clients(kc);
+    const leases = kc.makeApiClient(CoordinationV1Api);
+    const nodes = (await core.listNode()).items;
+    const born = Math.max(
+      ...nodes.map((n) => new Date(n.metadata?.creationTimestamp ?? 0).getTime()),
+    );
+    // Each node's Lease is renewed, the way the member's node lifecycle controller expects.
+    const renewed = async () =>
+      new Map(
+        (await leases.listNamespacedLease({ namespace: 'kube-node-lease' })).items.map((l) => [
+          l.metadata?.name ?? '',
+          new Date(l.spec?.renewTime ?? 0).getTime(),
+        ]),
+      );
+    await waitFor('a Lease for every node', 30_000, async () => (await renewed()).size >= 3);
+    const first = await renewed();
+    // The member's node lifecycle controller gives a silent node 50 s before it marks it and its
+    // pods not Ready; wait well past that, counted from the nodes' creation.
+    await waitFor('90 s since the nodes joined', 120_000, () =>
+      Promise.resolve(Date.now() - born > 90_000),
+    );
+    await waitFor('every node Lease renewed again', 30_000, async () => {
+      const now = await renewed();
+      return nodes.every(
+        (n) => (now.get(n.metadata?.name ?? '') ?? 0) > (first.get(n.metadata?.name ?? '') ?? 0),
+      );
+    });
+    for (const n of (await core.listNode()).items) {
+      const ready = n.status?.conditions?.find((c) => c.type === 'Ready');
+      expect([n.metadata?.name, ready?.status]).toEqual([n.metadata?.name, 'True']);
+    }
+    // The node lifecycle controller never found a node silent (it records NodeNotReady).
+    const notReady = await core.listEventForAllNamespaces({ fieldSelector: 'reason=NodeNotReady' });
+    expect(notReady.items.map((e) => `${e.involvedObject.kind}/${e.involvedObject.name}`)).toEqual(
+      [],
+    );
+    const pods = await podsOf(core, NS, 'web');
+    expect(pods).toHaveLength(3);
+    for (const p of pods) {
+      const ready = p.status?.conditions?.find((c) => c.type === 'Ready');
+      expect([p.metadata?.name, ready?.status]).toEqual([p.metadata?.name, 'True']);
+    }
+  }, 240_000);
 
   it('leaves a GPU pod Pending when no GPU is free, and Running once the provisioner adds a node', async () => {
     const { core, apps } = clients(kubeConfigFor(member(fleet.state, 'cluster-bj-demo')));

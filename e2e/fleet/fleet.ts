@@ -352,6 +352,12 @@ function kwokArgs(c: ClusterInfo): string[] {
     '--cidr=10.0.0.1/16',
     '--node-ip=10.0.0.1',
     '--server-address=',
+    // Spelled out, not left to kwok's default: without a lease duration kwok v0.7 renews no
+    // node Lease and heartbeats node status only every ~10 minutes, so the member's node
+    // lifecycle controller marks every node Unknown after its 50 s grace period and every pod
+    // on it Ready=False (kwok re-readies the node but never the pods). With leases, kwok renews
+    // each node's Lease in kube-node-lease every 10 s, as a kubelet does.
+    '--node-lease-duration-seconds=40',
     // Tests mark a pod with this annotation to keep kwok's hands off it: deleted, it then stays
     // Terminating (no kubelet confirms), as a pod with a slow shutdown would.
     `--disregard-status-with-annotation-selector=${HOLD_ANNOTATION}=true`,
