@@ -431,6 +431,9 @@ describe('spillway-hub and register-member: the fleet controller with only the i
         namespace: 'test',
       }),
     ).toBe(true);
+    expect(
+      await can({ verb: 'patch', group: 'batch', resource: 'jobs/status', namespace: 'test' }),
+    ).toBe(true);
     expect(await can({ verb: 'get', resource: 'secrets', namespace: NS })).toBe(true);
     expect(await can({ verb: 'get', resource: 'secrets', namespace: 'test' })).toBe(false);
     expect(await can({ verb: '*', group: '*', resource: '*' })).toBe(false);

@@ -2,7 +2,8 @@
  * Every kind propagates: a Divided Job that really runs (kwok completes its pods) with its
  * status summed back on the hub, a CronJob, StatefulSet, DaemonSet, ReplicaSet, PVC, a custom
  * resource and a Service with an explicit node port, each with the fields its hub generated
- * stripped. Also: a PropagationPolicy beats a higher-priority ClusterPropagationPolicy.
+ * stripped. Also, on the same fleet: a PropagationPolicy beats a higher-priority
+ * ClusterPropagationPolicy, and static weights hold through a scale-in.
  */
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
@@ -330,5 +331,69 @@ data: { mode: fast }
       name: 'namespace-choice',
     });
     expect(await read(idc(), 'v1', 'ConfigMap', 'settings')).toBeUndefined();
+  }, 120_000);
+});
+
+describe('static weights', () => {
+  it('hold 1:3 through scaling 8 -> 4 -> 12 (scale-in used to give 2/2, then 4/8)', async () => {
+    apply(
+      hubInfo(),
+      `apiVersion: policy.one.alibabacloud.com/v1alpha1
+kind: PropagationPolicy
+metadata: { name: one-to-three, namespace: ${NS} }
+spec:
+  resourceSelectors: [{ apiVersion: apps/v1, kind: Deployment, name: weighted }]
+  placement:
+    clusterAffinity: { clusterNames: [${idc().name}, ${bj().name}] }
+    replicaScheduling:
+      replicaSchedulingType: Divided
+      replicaDivisionPreference: Weighted
+      weightPreference:
+        staticWeightList:
+        - { targetCluster: { clusterNames: [${idc().name}] }, weight: 1 }
+        - { targetCluster: { clusterNames: [${bj().name}] }, weight: 3 }
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: weighted, namespace: ${NS} }
+spec:
+  replicas: 8
+  selector: { matchLabels: { app: weighted } }
+  template:
+    metadata: { labels: { app: weighted } }
+    spec:${podSpec('10m')}
+`,
+    );
+    const split = async (idcWant: number, bjWant: number) => {
+      await eventually(
+        idc(),
+        'apps/v1',
+        'Deployment',
+        'weighted',
+        (d) => d.spec?.replicas === idcWant,
+      );
+      await eventually(
+        bj(),
+        'apps/v1',
+        'Deployment',
+        'weighted',
+        (d) => d.spec?.replicas === bjWant,
+      );
+    };
+    await split(2, 6);
+    // Not-ready replicas go first on scale-in, so let all 8 run before scaling in.
+    await eventually(
+      hubInfo(),
+      'apps/v1',
+      'Deployment',
+      'weighted',
+      (d) => d.status?.readyReplicas === 8,
+    );
+    const scale = (n: number) =>
+      kubectl(hubInfo().kubeconfigPath, ['scale', 'deploy/weighted', `-n${NS}`, `--replicas=${n}`]);
+    scale(4);
+    await split(1, 3);
+    scale(12);
+    await split(3, 9);
   }, 120_000);
 });

@@ -39,7 +39,10 @@ export const DEFAULT_RESOURCES: readonly ResourceRef[] = [
     group: '',
     resource,
   })),
-  ...['deployments', 'statefulsets', 'daemonsets'].map((resource) => ({ group: 'apps', resource })),
+  ...['deployments', 'statefulsets', 'daemonsets', 'replicasets'].map((resource) => ({
+    group: 'apps',
+    resource,
+  })),
   ...['jobs', 'cronjobs'].map((resource) => ({ group: 'batch', resource })),
   { group: 'policy', resource: 'poddisruptionbudgets' },
   { group: 'autoscaling', resource: 'horizontalpodautoscalers' },

@@ -107,6 +107,9 @@ export class BindingReconciler {
 
   async reconcile(keyText: string): Promise<ReconcileResult | undefined> {
     const key = parseTemplateKey(keyText);
+    // From now on every member watches its copies of this kind (status, stale copies).
+    for (const m of this.deps.members.infos())
+      this.deps.members.get(m.name)?.connection?.watchCopies(key);
     const log = this.deps.logger.child({ key: `${key.kind}/${key.namespace}/${key.name}` });
     const template = this.deps.templates.get(key, key.namespace, key.name) as
       TemplateObject | undefined;
@@ -180,7 +183,10 @@ export class BindingReconciler {
     // Estimates from a member whose caches are still filling would read as "no room".
     const filling = [...names].filter((n) => {
       const c = this.deps.members.get(n)?.connection;
-      return c !== undefined && (!c.probed || (c.probeResult.ready && !c.synced));
+      return (
+        c !== undefined &&
+        (!c.probed || (c.probeResult.ready && (!c.synced || !c.copiesSynced(key))))
+      );
     });
     if (filling.length > 0) {
       log.debug('waiting for member caches', { members: filling });

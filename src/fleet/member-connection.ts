@@ -53,6 +53,7 @@ export class MemberConnection {
   private readonly nodeNames = new Set<string>();
   private readonly podKeys = new Set<string>();
   private started = false;
+  private stopped = false;
   /** ms since epoch when the last successful probe was; 0 before any. */
   lastReadyMs = 0;
   /** ms since epoch when the member stopped answering; undefined while Ready. */
@@ -117,30 +118,48 @@ export class MemberConnection {
         this.events.capacityChanged(name);
       },
     });
+    // Deployments, the common case, from the start: a copy the binding forgot is found even
+    // when its template is being released in the first pass after a restart.
+    this.watchCopies({ apiVersion: 'apps/v1', kind: 'Deployment' });
+  }
+
+  /**
+   * Starts watching our copies of a kind, once, if its status is aggregated (kinds.ts). Lazily:
+   * only kinds some template uses are watched, and a kind the member does not let us list
+   * holds up only the templates of that kind.
+   */
+  watchCopies(k: { apiVersion: string; kind: string }): void {
+    const key = `${k.apiVersion}|${k.kind}`;
+    const watched = watchedKinds().find((w) => `${w.apiVersion}|${w.kind}` === key);
+    if (!watched || this.copies.has(key) || this.stopped) return;
+    const [group = '', version = ''] = k.apiVersion.split('/');
     const selector = `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`;
     const custom = this.kubeConfig.makeApiClient(CustomObjectsApi);
-    for (const k of watchedKinds()) {
-      const [group = '', version = ''] = k.apiVersion.split('/');
-      const cache = new WatchedCache<KubernetesObject>({
-        kubeConfig: this.kubeConfig,
-        path: `/apis/${k.apiVersion}/${k.plural}`,
-        labelSelector: selector,
-        list: () =>
-          custom.listClusterCustomObject({
-            group,
-            version,
-            plural: k.plural,
-            labelSelector: selector,
-          }) as Promise<KubernetesListObject<KubernetesObject>>,
-        logger: log,
-        resyncMs: 60_000,
-      });
-      cache.on((d) => {
-        const key = d.metadata?.annotations?.[BINDING_ANNOTATION];
-        if (key) this.events.copyChanged(key);
-      });
-      this.copies.set(`${k.apiVersion}|${k.kind}`, cache);
-    }
+    const cache = new WatchedCache<KubernetesObject>({
+      kubeConfig: this.kubeConfig,
+      path: `/apis/${k.apiVersion}/${watched.plural}`,
+      labelSelector: selector,
+      list: () =>
+        custom.listClusterCustomObject({
+          group,
+          version,
+          plural: watched.plural,
+          labelSelector: selector,
+        }) as Promise<KubernetesListObject<KubernetesObject>>,
+      logger: this.logger.child({ member: this.name }),
+      resyncMs: 60_000,
+    });
+    cache.on((d) => {
+      const binding = d.metadata?.annotations?.[BINDING_ANNOTATION];
+      if (binding) this.events.copyChanged(binding);
+    });
+    this.copies.set(key, cache);
+    if (this.started) void cache.start();
+  }
+
+  /** The watch of our copies of this kind has listed them (true for kinds not watched). */
+  copiesSynced(k: { apiVersion: string; kind: string }): boolean {
+    return this.copies.get(`${k.apiVersion}|${k.kind}`)?.hasSynced ?? true;
   }
 
   /** Our copy of a template in this member, as its watch last saw it (watched kinds only). */
@@ -173,11 +192,7 @@ export class MemberConnection {
   }
 
   get synced(): boolean {
-    return (
-      this.nodes.hasSynced &&
-      this.pods.hasSynced &&
-      [...this.copies.values()].every((c) => c.hasSynced)
-    );
+    return this.nodes.hasSynced && this.pods.hasSynced;
   }
 
   async probe(nowMs = Date.now(), timeoutMs = 5000): Promise<ProbeResult> {
@@ -231,6 +246,7 @@ export class MemberConnection {
   stop(): void {
     this.nodes.stop();
     this.pods.stop();
+    this.stopped = true;
     for (const c of this.copies.values()) void c.stop();
   }
 }

@@ -130,9 +130,13 @@ dedicated hub. Each rule says why it is needed.
   resources: {{ toJson .resources }}
   verbs: [get, list, watch, patch, update]
 {{- end }}
-# The hub Deployment's status is the aggregate of its member copies (kubectl get deploy: 4/4).
+# A hub workload's status is the aggregate of its member copies (kubectl get deploy: 4/4), for
+# the kinds whose status Spillway sums (docs/fleet-controller.md, per kind).
 - apiGroups: [apps]
-  resources: [deployments/status]
+  resources: [deployments/status, statefulsets/status, replicasets/status, daemonsets/status]
+  verbs: [patch, update]
+- apiGroups: [batch]
+  resources: [jobs/status]
   verbs: [patch, update]
 # Events on templates and policies (Scheduled, ProvisioningRequested, Conflict, ...).
 - apiGroups: ['']
