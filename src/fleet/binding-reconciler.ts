@@ -12,14 +12,14 @@ import {
   type KubeConfig,
   type KubernetesObject,
 } from '@kubernetes/client-node';
-import { setStatusCondition } from '../api/conditions.js';
+import { setStatusCondition, type ConditionInput } from '../api/conditions.js';
+import type { Condition } from '../api/meta.js';
 import {
   FLEET_API_VERSION,
   FLEET_GROUP,
   FLEET_VERSION,
   DEFAULT_PROVISIONING_CLASS,
   bindingName,
-  type AggregatedStatusItem,
   type ResourceBinding,
   type ResourceBindingSpec,
   type TargetCluster,
@@ -30,7 +30,12 @@ import type { PodTemplateInput } from '../estimator/index.js';
 import type { EventRecorder } from '../runtime/events.js';
 import { errorMessage, type Logger } from '../runtime/logger.js';
 import type { ReconcileResult } from '../runtime/workqueue.js';
-import { schedule, type ClusterState, type ScheduleResult } from '../scheduler/index.js';
+import {
+  ScheduleInputError,
+  schedule,
+  type ClusterState,
+  type ScheduleResult,
+} from '../scheduler/index.js';
 import type { MemberRegistry } from './member-registry.js';
 import { keepImmutable, kindOf, podSelectorOf, replicasOf, shareFields } from './kinds.js';
 import { hasReplicas, memberCopy, type TemplateObject } from './member-copy.js';
@@ -54,7 +59,14 @@ import {
   type ProvisioningAsk,
 } from './provisioning.js';
 import { podTemplateOf, replicaRequirements } from './requirements.js';
-import { aggregate, aggregatedItems, type MemberWorkload } from './status-aggregate.js';
+import {
+  bindingStatusOf,
+  invalidInputCondition,
+  templateStatusOf,
+  type BindingStatusInput,
+} from './binding-status.js';
+import { healthInput, podlessReplicas } from './workload-health.js';
+import type { MemberWorkload } from './status-aggregate.js';
 import { parseTemplateKey, type TemplateKey } from './template-key.js';
 import type { TemplateKinds } from './template-kinds.js';
 import type { FleetMetrics } from './metrics.js';
@@ -210,7 +222,10 @@ export class BindingReconciler {
           0,
           conn.estimator.maxReplicas(podTemplate as PodTemplateInput) - pending.pending,
         );
-        stuck = spilloverMs > 0 ? Math.min(cur, pending.unschedulableFor) : 0;
+        // Replicas that cannot even get a pod (ReplicaFailure, e.g. a missing PriorityClass)
+        // are as stuck as unschedulable ones.
+        const podless = podlessReplicas(cur, healthInput(copy?.status), spilloverMs, now);
+        stuck = spilloverMs > 0 ? Math.min(cur, pending.unschedulableFor + podless) : 0;
       }
       const canProvision = m?.spec.spec.provisioning?.enabled === true;
       const state: ClusterState = {
@@ -242,8 +257,11 @@ export class BindingReconciler {
         ...(prev ? { previous: prev } : {}),
       });
     } catch (err) {
+      if (!(err instanceof ScheduleInputError)) throw err;
+      // Terminal until the template, policy or members change: a retry would fail the same way.
       await this.recordOnce(template, 'Warning', 'ScheduleFailed', errorMessage(err));
-      throw err;
+      if (binding) await this.writeCondition(binding, invalidInputCondition(errorMessage(err)));
+      return undefined;
     }
     const targets: TargetCluster[] = result.clusters
       .filter((c) => c.replicas > 0)
@@ -280,19 +298,6 @@ export class BindingReconciler {
     if (policy.spec.placement) spec.placement = policy.spec.placement;
     if (policy.spec.autoScaling) spec.autoScaling = policy.spec.autoScaling;
     const applied = await this.applyBinding(key, template, spec);
-
-    if (
-      prev &&
-      JSON.stringify(prev.clusters.map((c) => [c.cluster, c.replicas])) !==
-        JSON.stringify(targets.map((t) => [t.name, t.replicas ?? 0]))
-    ) {
-      await this.deps.recorder.record(
-        this.ref(template),
-        'Normal',
-        'Scheduled',
-        targets.map((t) => `${t.name}: ${t.replicas ?? 'all'} (${t.reason ?? ''})`).join('; '),
-      );
-    }
 
     // Syncer: copies where the result puts replicas, none elsewhere.
     const workloads: MemberWorkload[] = [];
@@ -372,17 +377,17 @@ export class BindingReconciler {
     }
 
     await this.syncProvisioning(key, template, bName, result, ecsProvision, log);
-    await this.writeStatus(
-      key,
-      template,
-      bName,
-      applied,
-      workloads,
-      result,
+    await this.writeStatus(key, template, bName, applied, workloads, result, {
       conflicts,
-      choice.tiedWith,
-      placement.unknownClusters,
-    );
+      tiedWith: choice.tiedWith.map((p) => p.metadata.name ?? ''),
+      claimedBy: policy.metadata.name ?? '',
+      unknownClusters: placement.unknownClusters,
+      replicas,
+      withReplicas,
+      duplicated: placement.scheduling.type === 'Duplicated',
+      targets,
+      ...(binding?.spec.clusters ? { previousTargets: binding.spec.clusters } : {}),
+    });
 
     const settled =
       result.waiting === 0 &&
@@ -727,6 +732,22 @@ export class BindingReconciler {
     }
   }
 
+  /** One condition on the binding, the rest of its status as it is. */
+  private async writeCondition(binding: ResourceBinding, c: ConditionInput): Promise<void> {
+    const conditions = setStatusCondition(binding.status?.conditions, c, new Date());
+    await this.custom.patchNamespacedCustomObjectStatus(
+      {
+        group: FLEET_GROUP,
+        version: FLEET_VERSION,
+        plural: 'resourcebindings',
+        namespace: binding.metadata.namespace ?? '',
+        name: binding.metadata.name ?? '',
+        body: { status: { conditions } },
+      },
+      mergePatch,
+    );
+  }
+
   private async writeStatus(
     key: TemplateKey,
     template: TemplateObject,
@@ -734,75 +755,36 @@ export class BindingReconciler {
     binding: ResourceBinding,
     workloads: MemberWorkload[],
     result: ScheduleResult,
-    conflicts: string[],
-    tiedWith: AnyPropagationPolicy[],
-    unknownClusters: string[],
+    more: Pick<
+      BindingStatusInput,
+      | 'conflicts'
+      | 'tiedWith'
+      | 'claimedBy'
+      | 'unknownClusters'
+      | 'replicas'
+      | 'withReplicas'
+      | 'duplicated'
+      | 'targets'
+      | 'previousTargets'
+    >,
   ): Promise<void> {
     const now = new Date();
-    const gen = binding.metadata.generation;
-    let conditions = binding.status?.conditions;
-    const scheduledMsg =
-      unknownClusters.length > 0
-        ? `scheduled; clusters not registered: ${unknownClusters.join(', ')}`
-        : result.waiting > 0
-          ? `${result.waiting} replicas wait for capacity`
-          : 'scheduled';
-    const gen1 = gen !== undefined ? { observedGeneration: gen } : {};
-    conditions = setStatusCondition(
-      conditions,
-      {
-        type: 'Scheduled',
-        status: result.unplaced > 0 ? 'False' : 'True',
-        reason:
-          result.unplaced > 0 ? 'NoCluster' : result.waiting > 0 ? 'WaitingForCapacity' : 'Success',
-        message:
-          result.unplaced > 0 ? `${result.unplaced} replicas have no usable cluster` : scheduledMsg,
-        ...gen1,
-      },
+    const out = bindingStatusOf({
+      kind: key.kind,
+      namespace: key.namespace,
+      name: key.name,
+      ...(binding.status ? { previous: binding.status } : {}),
+      ...(binding.metadata.generation !== undefined
+        ? { generation: binding.metadata.generation }
+        : {}),
+      reportsStatus: kindOf(template).counts !== undefined,
+      result,
+      workloads,
       now,
-    );
-    const allApplied = workloads.every((w) => w.applied);
-    conditions = setStatusCondition(
-      conditions,
-      {
-        type: 'FullyApplied',
-        status: allApplied ? 'True' : 'False',
-        reason: allApplied ? 'Applied' : 'NotApplied',
-        message: allApplied
-          ? 'every member copy is applied'
-          : workloads
-              .filter((w) => !w.applied)
-              .map((w) => `${w.cluster}: ${w.message ?? 'not applied'}`)
-              .join('; '),
-        ...gen1,
-      },
-      now,
-    );
-    const conflictMsg = [
-      ...conflicts.map(
-        (c) =>
-          `member ${c} has a ${key.kind} ${key.namespace}/${key.name} that Spillway did not create`,
-      ),
-      ...(tiedWith.length > 0
-        ? [`policies tie for this template: ${tiedWith.map((p) => p.metadata.name).join(', ')}`]
-        : []),
-    ];
-    conditions = setStatusCondition(
-      conditions,
-      {
-        type: 'Conflict',
-        status: conflictMsg.length > 0 ? 'True' : 'False',
-        reason: conflictMsg.length > 0 ? 'ConflictFound' : 'NoConflict',
-        message: conflictMsg.join('; ') || 'no conflict',
-        ...gen1,
-      },
-      now,
-    );
-    if (conflicts.length > 0)
-      await this.recordOnce(template, 'Warning', 'Conflict', conflictMsg.join('; '));
-
-    const items: AggregatedStatusItem[] = aggregatedItems(workloads);
-    const hubStatus = aggregate(workloads);
+      ...more,
+    });
+    for (const e of out.events) await this.recordOnce(template, e.type, e.reason, e.message);
+    const hubStatus = out.hub;
     await this.custom
       .patchNamespacedCustomObjectStatus(
         {
@@ -811,17 +793,7 @@ export class BindingReconciler {
           plural: 'resourcebindings',
           namespace: key.namespace,
           name: bName,
-          body: {
-            status: {
-              observedGeneration: gen,
-              schedulerObservedGeneration: gen,
-              lastScheduledTime: now.toISOString(),
-              conditions,
-              readyReplicas: hubStatus.readyReplicas,
-              waitingForCapacity: result.waiting,
-              aggregatedStatus: items,
-            },
-          },
+          body: { status: out.status },
         },
         mergePatch,
       )
@@ -839,9 +811,26 @@ export class BindingReconciler {
       upToDate: w.applied && w.upToDate,
       ...(w.applied && w.live ? { live: w.live } : {}),
     }));
-    const templateStatus = kind.plural
+    let templateStatus = kind.plural
       ? kind.hubStatus?.(template, copies, now.toISOString())
       : undefined;
+    if (templateStatus && kind.key === 'apps/v1|Deployment') {
+      // The hub runs no Deployment controller: Spillway's conditions summarise the members'.
+      const current = (template as { status?: { conditions?: Condition[] } }).status;
+      templateStatus = {
+        ...templateStatus,
+        ...templateStatusOf({
+          ...(current?.conditions ? { previousConditions: current.conditions } : {}),
+          hub: hubStatus,
+          replicas: more.replicas,
+          duplicated: more.duplicated,
+          workloads,
+          targets: more.targets,
+          upToDate: workloads.every((w) => w.applied && w.upToDate),
+          now,
+        }),
+      };
+    }
     if (templateStatus) {
       await this.custom
         .patchNamespacedCustomObjectStatus(

@@ -1,4 +1,9 @@
-/** Member copies' workload status, summed into the hub template's status and the binding's. */
+/**
+ * Member copies' workload status, summed into the hub template's status and the binding's.
+ * Divided: counts add up over the clusters. Duplicated: every cluster runs the whole template,
+ * so the hub shows the worst cluster (Karmada sums instead, which lets a healthy cluster's 3/3
+ * hide another's 0/3); each cluster's own counts stay in the binding's aggregatedStatus.
+ */
 import type { AggregatedStatusItem } from '../api/fleet.js';
 import type { LiveCopy } from './kinds.js';
 
@@ -32,9 +37,29 @@ export interface HubWorkloadStatus {
   unavailableReplicas: number;
 }
 
-export function aggregate(members: readonly MemberWorkload[]): HubWorkloadStatus {
+export function aggregate(
+  members: readonly MemberWorkload[],
+  mode: 'Divided' | 'Duplicated' = 'Divided',
+): HubWorkloadStatus {
+  const counts = (f: (s: WorkloadStatus) => number | undefined) =>
+    members.map((m) => (m.status ? (f(m.status) ?? 0) : 0));
   const sum = (f: (s: WorkloadStatus) => number | undefined) =>
-    members.reduce((n, m) => n + (m.status ? (f(m.status) ?? 0) : 0), 0);
+    counts(f).reduce((n, x) => n + x, 0);
+  // A cluster without status (unreachable, not applied) counts as 0: nothing there is known.
+  const worst = (f: (s: WorkloadStatus) => number | undefined, pick: 'min' | 'max') => {
+    const xs = counts(f);
+    if (xs.length === 0) return 0;
+    return pick === 'min' ? Math.min(...xs) : Math.max(...xs);
+  };
+  if (mode === 'Duplicated') {
+    return {
+      replicas: worst((s) => s.replicas, 'min'),
+      readyReplicas: worst((s) => s.readyReplicas, 'min'),
+      availableReplicas: worst((s) => s.availableReplicas, 'min'),
+      updatedReplicas: worst((s) => s.updatedReplicas, 'min'),
+      unavailableReplicas: worst((s) => s.unavailableReplicas, 'max'),
+    };
+  }
   return {
     replicas: sum((s) => s.replicas),
     readyReplicas: sum((s) => s.readyReplicas),

@@ -3,6 +3,8 @@
  * plus whatever fields a child logger carries, e.g. the object key being reconciled.
  */
 import winston from 'winston';
+import { oneLine } from '../util/text.js';
+import { apiErrorSummary } from './api-errors.js';
 
 export type Logger = winston.Logger;
 
@@ -37,8 +39,13 @@ export function silentLogger(): Logger {
   return winston.createLogger({ silent: true, transports: [new winston.transports.Console()] });
 }
 
-/** The message of an unknown thrown value, for a log field or a condition message. */
+/**
+ * The message of an unknown thrown value, for a log field or a condition message: one line,
+ * and for an API error only its status code, reason and message (no body, no headers).
+ */
 export function errorMessage(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  return typeof err === 'string' ? err : JSON.stringify(err);
+  const api = apiErrorSummary(err);
+  if (api !== undefined) return api;
+  if (err instanceof Error) return oneLine(err.message);
+  return oneLine(typeof err === 'string' ? err : JSON.stringify(err));
 }

@@ -1,0 +1,55 @@
+import { describe, expect, it } from '@jest/globals';
+import { ApiException } from '@kubernetes/client-node';
+import { apiErrorSummary, statusCode } from '../../../src/runtime/api-errors.js';
+import { errorMessage } from '../../../src/runtime/logger.js';
+
+// What a member API server answers when a copy is refused, as client-node 1.x throws it.
+const body = JSON.stringify({
+  kind: 'Status',
+  apiVersion: 'v1',
+  status: 'Failure',
+  message:
+    'deployments.apps "web" is forbidden: User "system:serviceaccount:spillway-system:member" cannot patch resource "deployments" in API group "apps" in the namespace "apps"',
+  reason: 'Forbidden',
+  details: { name: 'web', group: 'apps', kind: 'deployments' },
+  code: 403,
+});
+const headers = {
+  'audit-id': '1d2c3b4a-0000-4000-8000-000000000000',
+  'cache-control': 'no-cache, private',
+  'content-type': 'application/json',
+  'x-kubernetes-pf-flowschema-uid': 'f0f0f0f0-0000-4000-8000-000000000000',
+  'x-kubernetes-pf-prioritylevel-uid': 'e0e0e0e0-0000-4000-8000-000000000000',
+  date: 'Tue, 01 Dec 2026 21:00:00 GMT',
+};
+
+describe('API errors told briefly', () => {
+  it('keeps the status code, reason and API message, on one line, without body or headers', () => {
+    const err = new ApiException(403, 'Unsuccessful HTTP Request', body, headers);
+    expect(err.message.length).toBeGreaterThan(700);
+    const brief = errorMessage(err);
+    expect(brief).toBe(
+      '403 Forbidden: deployments.apps "web" is forbidden: User "system:serviceaccount:spillway-system:member" cannot patch resource "deployments" in API group "apps" in the namespace "apps"',
+    );
+    expect(brief).not.toMatch(/audit-id|Headers|Body|\n/);
+    expect(statusCode(err)).toBe(403);
+  });
+
+  it('reads a parsed Status body too, and falls back to the client word without one', () => {
+    expect(
+      apiErrorSummary(
+        new ApiException(404, 'x', { reason: 'NotFound', message: 'nodes "a" not found' }, {}),
+      ),
+    ).toBe('404 NotFound: nodes "a" not found');
+    expect(apiErrorSummary(new ApiException(401, 'Unauthorized', undefined, headers))).toBe(
+      '401: Unauthorized',
+    );
+  });
+
+  it('leaves other errors as they are, on one line', () => {
+    expect(apiErrorSummary(new Error('boom'))).toBeUndefined();
+    expect(errorMessage(new Error('connect ECONNREFUSED\n  127.0.0.1:6443'))).toBe(
+      'connect ECONNREFUSED 127.0.0.1:6443',
+    );
+  });
+});
