@@ -12,8 +12,8 @@ import { SYSTEM_NAMESPACE, installCrds, registerMembers } from './spillway.js';
  */
 export function useFleetController(
   fleet: { readonly state: FleetState },
-  options: { leaderElection?: boolean } = {},
-): void {
+  options: { leaderElection?: boolean; healthPort?: number } = {},
+): { readonly healthPort: number | undefined } {
   let controller: FleetController | undefined;
   beforeAll(async () => {
     const kc = kubeConfigFor(hub(fleet.state));
@@ -29,9 +29,16 @@ export function useFleetController(
       ),
       recheckMs: 1000,
       probeIntervalMs: 2000,
+      ...(options.healthPort !== undefined ? { healthPort: options.healthPort } : {}),
     });
   }, 60_000);
   afterAll(async () => {
     await controller?.stop();
   }, 30_000);
+  return {
+    /** The port of /metrics and the probes, with `healthPort: 0` (a free port). */
+    get healthPort() {
+      return controller?.healthPort;
+    },
+  };
 }

@@ -128,6 +128,8 @@ export const PolicyConditionTypes = {
   Conflict: 'Conflict',
   /** Every cluster name the placement lists is a registered member, in one group. */
   ClustersResolved: 'ClustersResolved',
+  /** Sum of the others: True when the policy is accepted, without tie and its clusters resolve. */
+  Ready: 'Ready',
 } as const;
 
 /** Reasons per policy condition type (docs/fleet-controller.md lists what to do). */
@@ -149,6 +151,15 @@ export const PolicyConditionReasons = {
     /** clusterNames lists names no MemberCluster has (they are skipped). */
     UnknownClusters: 'UnknownClusters',
     /** A cluster is selected by several clusterAffinities groups (it counts in the first). */
+    ClusterInSeveralGroups: 'ClusterInSeveralGroups',
+  },
+  /** False carries the reason of the first failing condition above. */
+  Ready: {
+    Ready: 'Ready',
+    UnknownKind: 'UnknownKind',
+    SelectorNamespaceMismatch: 'SelectorNamespaceMismatch',
+    PolicyTie: 'PolicyTie',
+    UnknownClusters: 'UnknownClusters',
     ClusterInSeveralGroups: 'ClusterInSeveralGroups',
   },
 } as const;

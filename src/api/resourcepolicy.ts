@@ -128,3 +128,20 @@ export interface ResourcePolicy {
   spec: ResourcePolicySpec;
   status?: ResourcePolicyStatus;
 }
+
+/** Reasons per ResourcePolicy condition type (docs/fleet-controller.md lists what to do). */
+export const ResourcePolicyConditionReasons = {
+  Ready: {
+    Accepted: 'Accepted',
+    /** The spec cannot be used (the message lists every problem). */
+    InvalidSpec: 'InvalidSpec',
+  },
+  Warnings: {
+    /** The spec is usable but has parts that will not do what they seem to. */
+    SpecWarnings: 'SpecWarnings',
+  },
+  Conflict: {
+    /** Another ResourcePolicy takes some of the same pods. */
+    OverlappingSelector: 'OverlappingSelector',
+  },
+} as const;

@@ -143,6 +143,7 @@ export class BindingReconciler {
         );
         await this.deleteBinding(key.namespace, bName);
       }
+      this.deps.metrics.forgetWorkload(key);
       if (template) await this.setFinalizer(template, false);
       return undefined;
     }
@@ -168,6 +169,9 @@ export class BindingReconciler {
         );
         await this.deleteBinding(key.namespace, bName);
       }
+      // No copies are Spillway's any more: counts and conditions from them would be stale.
+      this.deps.metrics.forgetWorkload(key);
+      await this.clearTemplateStatus(key, template);
       await this.setFinalizer(template, false);
       return undefined;
     }
@@ -730,6 +734,30 @@ export class BindingReconciler {
         })
         .catch(() => undefined);
     }
+  }
+
+  /** Removes what Spillway wrote into a hub Deployment's status (nothing when already clear). */
+  private async clearTemplateStatus(key: TemplateKey, template: TemplateObject): Promise<void> {
+    if (key.apiVersion !== 'apps/v1' || key.kind !== 'Deployment') return;
+    const status = (template as { status?: Record<string, unknown> }).status ?? {};
+    const fields = [
+      'replicas',
+      'readyReplicas',
+      'availableReplicas',
+      'updatedReplicas',
+      'unavailableReplicas',
+      'conditions',
+    ];
+    if (!fields.some((f) => status[f] !== undefined)) return;
+    await this.apps.patchNamespacedDeploymentStatus(
+      {
+        name: key.name,
+        namespace: key.namespace,
+        // null removes a field in a merge patch.
+        body: { status: Object.fromEntries(fields.map((f) => [f, null])) },
+      },
+      mergePatch,
+    );
   }
 
   /** One condition on the binding, the rest of its status as it is. */

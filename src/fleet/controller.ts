@@ -11,7 +11,7 @@ import {
   type KubernetesListObject,
   type KubernetesObject,
 } from '@kubernetes/client-node';
-import { setStatusCondition } from '../api/conditions.js';
+import { conditionsChanged } from '../api/conditions.js';
 import { FLEET_GROUP, FLEET_VERSION, type ResourceBinding } from '../api/fleet.js';
 import { POLICY_GROUP, POLICY_VERSION, type AnyPropagationPolicy } from '../api/policy.js';
 import { EventRecorder } from '../runtime/events.js';
@@ -24,7 +24,7 @@ import { WorkQueue } from '../runtime/workqueue.js';
 import { BindingReconciler } from './binding-reconciler.js';
 import { MemberRegistry } from './member-registry.js';
 import { FleetMetrics } from './metrics.js';
-import { policySpecificity } from './policy-match.js';
+import { policyStatusOf } from './policy-status.js';
 import { formatTemplateKey } from './template-key.js';
 import { TemplateKinds, kindKey } from './template-kinds.js';
 
@@ -109,7 +109,10 @@ export async function runFleetController(opts: FleetControllerOptions): Promise<
         name: o.metadata?.name ?? '',
       }),
     );
-  const templates = new TemplateKinds(opts.hub, logger, enqueueTemplate);
+  const templates = new TemplateKinds(opts.hub, logger, (o) => {
+    enqueueTemplate(o);
+    policyStatusChanged();
+  });
 
   /** Every template a policy could claim and every template bound now. */
   const enqueueAll = () => {
@@ -122,6 +125,15 @@ export async function runFleetController(opts: FleetControllerOptions): Promise<
       );
   };
   let capacityTimer: NodeJS.Timeout | undefined;
+  // A deleted member's series must go at once, or its "not ready" alert fires for ever.
+  const observeMembers = () =>
+    metrics.observeMembers(
+      new Map(
+        members
+          .infos()
+          .map((mc) => [mc.name, members.get(mc.name)?.connection?.probeResult.ready ?? false]),
+      ),
+    );
   const members = new MemberRegistry(
     opts.hub,
     logger,
@@ -148,7 +160,11 @@ export async function runFleetController(opts: FleetControllerOptions): Promise<
               );
         }, 1000);
       },
-      membersChanged: enqueueAll,
+      membersChanged: () => {
+        observeMembers();
+        enqueueAll();
+        policyStatusChanged();
+      },
     },
     opts.probeIntervalMs,
   );
@@ -157,9 +173,9 @@ export async function runFleetController(opts: FleetControllerOptions): Promise<
     const kinds = policies().flatMap((p) =>
       p.spec.resourceSelectors.map((s) => ({ apiVersion: s.apiVersion, kind: s.kind })),
     );
-    const failed = await templates.ensure(kinds);
+    failedKinds = await templates.ensure(kinds);
     enqueueAll();
-    await writePolicyStatuses(failed);
+    await writePolicyStatuses();
   };
   let policyTimer: NodeJS.Timeout | undefined;
   const policyChanged = () => {
@@ -172,54 +188,62 @@ export async function runFleetController(opts: FleetControllerOptions): Promise<
   };
   policyCache.on((_o, e) => e !== 'resync' && policyChanged());
   clusterPolicyCache.on((_o, e) => e !== 'resync' && policyChanged());
+  // matchedTemplates and the cluster conditions depend on templates and members too.
+  let policyStatusTimer: NodeJS.Timeout | undefined;
+  const policyStatusChanged = () => {
+    policyStatusTimer ??= setTimeout(() => {
+      policyStatusTimer = undefined;
+      void writePolicyStatuses().catch((err: unknown) =>
+        logger.warn('policy status update failed', { error: errorMessage(err) }),
+      );
+    }, 500);
+  };
 
-  const writePolicyStatuses = async (failedKinds: Map<string, string>) => {
+  /** Kinds that cannot be watched, from the last policy change. */
+  let failedKinds = new Map<string, string>();
+  const writePolicyStatuses = async () => {
     const now = new Date();
-    for (const p of policies()) {
-      const matched = p.spec.resourceSelectors
+    const all = policies();
+    const memberInfos = members.infos();
+    for (const p of all) {
+      const seen = new Set<string>();
+      const refs = p.spec.resourceSelectors
         .flatMap((s) => templates.list(s))
-        .filter(
-          (t) =>
-            policySpecificity(
-              {
-                apiVersion: t.apiVersion ?? '',
-                kind: t.kind ?? '',
-                namespace: t.metadata?.namespace ?? '',
-                name: t.metadata?.name ?? '',
-                labels: t.metadata?.labels ?? {},
-              },
-              p,
-            ) > 0,
-        ).length;
-      const problems = p.spec.resourceSelectors
-        .map((s) => failedKinds.get(kindKey(s)))
-        .filter((m): m is string => m !== undefined);
-      const status = {
-        observedGeneration: p.metadata.generation,
-        matchedTemplates: matched,
-        affinityGroups: (p.spec.placement?.clusterAffinities ?? [])
-          .map((a) => a.affinityName)
-          .join(', '),
-        conditions: setStatusCondition(
-          p.status?.conditions,
-          {
-            type: 'Accepted',
-            status: problems.length > 0 ? 'False' : 'True',
-            reason: problems.length > 0 ? 'UnknownKind' : 'Accepted',
-            message:
-              problems.length > 0
-                ? problems.join('; ')
-                : p.spec.rebalance?.enabled
-                  ? // Accepted, but say plainly that this opt-in does nothing yet.
-                    'the policy is in effect; rebalance is not available in this version: overflow stays where it runs until scale-in'
-                  : 'the policy is in effect',
-            ...(p.metadata.generation !== undefined
-              ? { observedGeneration: p.metadata.generation }
-              : {}),
-          },
-          now,
-        ),
-      };
+        .map((t) => ({
+          apiVersion: t.apiVersion ?? '',
+          kind: t.kind ?? '',
+          namespace: t.metadata?.namespace ?? '',
+          name: t.metadata?.name ?? '',
+          labels: t.metadata?.labels ?? {},
+        }))
+        .filter((t) => {
+          const id = `${t.apiVersion}|${t.kind}|${t.namespace}|${t.name}`;
+          if (seen.has(id)) return false;
+          seen.add(id);
+          return true;
+        });
+      const status = policyStatusOf({
+        policy: p,
+        policies: all,
+        templates: refs,
+        members: memberInfos,
+        unknownKinds: [
+          ...new Set(
+            p.spec.resourceSelectors
+              .map((s) => failedKinds.get(kindKey(s)))
+              .filter((m): m is string => m !== undefined),
+          ),
+        ],
+        now,
+      });
+      // Template and member events call this often; write only what changed.
+      const { conditions: oldConditions, ...oldRest } = p.status ?? {};
+      const { conditions: newConditions, ...newRest } = status;
+      if (
+        JSON.stringify(oldRest) === JSON.stringify(newRest) &&
+        !conditionsChanged(oldConditions, newConditions)
+      )
+        continue;
       const plural =
         p.kind === 'PropagationPolicy' ? 'propagationpolicies' : 'clusterpropagationpolicies';
       const body = { status };
@@ -289,13 +313,7 @@ export async function runFleetController(opts: FleetControllerOptions): Promise<
           : 'caches not synced',
     });
   }
-  const memberGauge = setInterval(() => {
-    for (const mc of members.infos())
-      metrics.memberReady.set(
-        { cluster: mc.name },
-        members.get(mc.name)?.connection?.probeResult.ready ? 1 : 0,
-      );
-  }, 5000);
+  const memberGauge = setInterval(() => observeMembers(), 5000);
   memberGauge.unref();
 
   let running: Promise<void> | undefined;
@@ -329,6 +347,7 @@ export async function runFleetController(opts: FleetControllerOptions): Promise<
     stop: async () => {
       clearTimeout(capacityTimer);
       clearTimeout(policyTimer);
+      clearTimeout(policyStatusTimer);
       queue.shutdown();
       await running;
       await elector?.stop();

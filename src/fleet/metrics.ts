@@ -15,6 +15,7 @@ export class FleetMetrics {
     string,
     { namespace: string; workload: string; cluster: string; group: string }[]
   >();
+  private knownMembers = new Set<string>();
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -48,6 +49,26 @@ export class FleetMetrics {
       labelNames: ['cluster'],
       registers,
     });
+  }
+
+  /** Readiness of the registered members; series of members no longer registered go. */
+  observeMembers(ready: ReadonlyMap<string, boolean>): void {
+    for (const name of this.knownMembers) {
+      if (ready.has(name)) continue;
+      this.memberReady.remove({ cluster: name });
+      this.provisioningRequests.remove({ cluster: name });
+    }
+    for (const [name, r] of ready) this.memberReady.set({ cluster: name }, r ? 1 : 0);
+    this.knownMembers = new Set(ready.keys());
+  }
+
+  /** The template is gone or no policy claims it: its series go with it. */
+  forgetWorkload(key: TemplateKey): void {
+    const workload = `${key.kind.toLowerCase()}/${key.name}`;
+    const id = `${key.namespace}/${workload}`;
+    for (const labels of this.lastReplicaLabels.get(id) ?? []) this.replicas.remove(labels);
+    this.lastReplicaLabels.delete(id);
+    this.waiting.remove({ namespace: key.namespace, workload });
   }
 
   observeSchedule(
