@@ -7,7 +7,11 @@ JEST := node --experimental-vm-modules node_modules/jest/bin/jest.js
 TOPOLOGY ?= config/topologies/demo.yaml
 STATE ?= .fleet/demo
 
-.PHONY: all deps tools build lint typecheck unit e2e test bench fleet-up fleet-down fleet-status demo clean
+# Where `make install-plugin` links kubectl-amc: kubectl finds plugins on PATH only.
+PREFIX ?= $(HOME)/.local
+PLUGIN_HINT = kubectl amc: run \`make install-plugin\` (links kubectl-amc into $(PREFIX)/bin; add it to PATH with \`export PATH=$(PREFIX)/bin:$$PATH\`), then \`KUBECONFIG=$(STATE)/kubeconfigs/hub.yaml kubectl amc get pod -M -A\`
+
+.PHONY: all deps tools build lint typecheck unit e2e test bench fleet-up fleet-down fleet-status demo install-plugin clean
 
 all: test
 
@@ -20,6 +24,14 @@ tools:
 
 build: deps
 	npx tsc -p tsconfig.build.json
+
+# The kubectl plugin on PATH (also: `npm install -g .`, which puts both bins in npm's prefix).
+install-plugin: build
+	chmod +x dist/src/cli/kubectl-amc.js
+	mkdir -p $(PREFIX)/bin
+	ln -sf $(CURDIR)/dist/src/cli/kubectl-amc.js $(PREFIX)/bin/kubectl-amc
+	@case ":$$PATH:" in *":$(PREFIX)/bin:"*) ;; *) echo "$(PREFIX)/bin is not on PATH: export PATH=$(PREFIX)/bin:\$$PATH";; esac
+	@echo "installed $(PREFIX)/bin/kubectl-amc; try: kubectl amc get pod -M -A"
 
 lint: deps
 	npx eslint .
@@ -53,6 +65,7 @@ demo: deps tools
 	$(TSX) e2e/fleet/cli.ts down --state $(STATE)
 	$(TSX) e2e/fleet/cli.ts up --topology $(TOPOLOGY) --state $(STATE)
 	$(TSX) e2e/demo/walkthrough.ts --state $(STATE)
+	@echo "$(PLUGIN_HINT)"
 
 clean:
 	rm -rf dist coverage

@@ -5,8 +5,10 @@
  * and template status kept current, and metric series that leave with their objects.
  */
 import { beforeAll, describe, expect, it } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { CoreV1Api, CustomObjectsApi, type V1Deployment } from '@kubernetes/client-node';
-import { hub, kubeConfigFor, member } from '../fleet/index.js';
+import { REPO_ROOT, hub, kubeConfigFor, member } from '../fleet/index.js';
 import { waitFor } from '../fleet/readiness.js';
 import { useFleet } from '../support/fleet.js';
 import { useFleetController } from '../support/controller-fixture.js';
@@ -295,6 +297,29 @@ spec:
     expect((await template('dup')).status?.replicas).toBeUndefined();
     expect(await metricsText()).not.toContain('workload="deployment/dup"');
   }, 90_000);
+
+  it('installs kubectl-amc on the PATH with make install-plugin; -A prints NAMESPACE', () => {
+    const prefix = join(fleet.state.stateDir, 'plugin');
+    execFileSync('make', ['install-plugin', `PREFIX=${prefix}`], {
+      cwd: REPO_ROOT,
+      stdio: 'pipe',
+    });
+    const env = {
+      ...process.env,
+      PATH: `${join(prefix, 'bin')}:${process.env.PATH ?? ''}`,
+      KUBECONFIG: hubKc(),
+    };
+    expect(execFileSync('kubectl', ['plugin', 'list'], { env, encoding: 'utf8' })).toContain(
+      'kubectl-amc',
+    );
+    const out = execFileSync('kubectl', ['amc', 'get', 'pod', '-M', '-A'], {
+      env,
+      encoding: 'utf8',
+    }).split('\n');
+    expect(out[0]).toMatch(/^NAMESPACE\s+NAME\s+CLUSTER\s+CLUSTER_ALIAS/);
+    // "tied" runs in cluster-idc-demo at this point.
+    expect(out.some((l) => l.startsWith(`${NS} `) && l.includes('cluster-idc-demo'))).toBe(true);
+  }, 240_000);
 
   it('drops a deleted MemberCluster from the metrics at once', async () => {
     const series = `spillway_member_cluster_ready{cluster="${bj().name}"}`;

@@ -191,7 +191,7 @@ export async function main(argv: string[]): Promise<number> {
         process.stderr.write(
           `No resources found${namespace ? ` in ${namespace} namespace` : ''}.\n`,
         );
-      else process.stdout.write(podTable(rows, wide, now));
+      else process.stdout.write(podTable(rows, wide, now, namespace === undefined));
     }
     return 0;
   }

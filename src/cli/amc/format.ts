@@ -4,6 +4,7 @@
  */
 
 export interface PodRow {
+  namespace?: string;
   name: string;
   cluster: string;
   alias: string;
@@ -56,8 +57,15 @@ export function table(header: string[], rows: string[][]): string {
   return [line(header), ...rows.map(line)].join('\n') + '\n';
 }
 
-export function podTable(rows: PodRow[], wide: boolean, nowMs: number): string {
+/** With `allNamespaces` (-A) a NAMESPACE column comes first, as in `kubectl get -A`. */
+export function podTable(
+  rows: PodRow[],
+  wide: boolean,
+  nowMs: number,
+  allNamespaces = false,
+): string {
   const header = ['NAME', 'CLUSTER', 'CLUSTER_ALIAS', 'READY', 'STATUS', 'RESTARTS', 'AGE'];
+  if (allNamespaces) header.unshift('NAMESPACE');
   if (wide) header.push('IP', 'NODE', 'NOMINATED NODE', 'READINESS GATES', 'ADOPTION');
   return table(
     header,
@@ -71,6 +79,7 @@ export function podTable(rows: PodRow[], wide: boolean, nowMs: number): string {
         String(r.restarts),
         age(r.createdMs, nowMs),
       ];
+      if (allNamespaces) cells.unshift(r.namespace ?? '');
       if (wide)
         cells.push(
           r.ip ?? '<none>',
@@ -107,7 +116,14 @@ export function nodeTable(rows: NodeRow[], wide: boolean, nowMs: number): string
   );
 }
 
-/** Sort as the seed shows: by cluster alias, then name. */
-export function byClusterThenName<T extends { alias: string; name: string }>(a: T, b: T): number {
-  return a.alias.localeCompare(b.alias) || a.name.localeCompare(b.name);
+/** Sort as the seed shows: by cluster alias, then namespace (with -A), then name. */
+export function byClusterThenName<T extends { alias: string; name: string; namespace?: string }>(
+  a: T,
+  b: T,
+): number {
+  return (
+    a.alias.localeCompare(b.alias) ||
+    (a.namespace ?? '').localeCompare(b.namespace ?? '') ||
+    a.name.localeCompare(b.name)
+  );
 }

@@ -16,6 +16,7 @@ export function podRow(p: V1Pod, cluster: string, alias: string): PodRow {
   const statuses = p.status?.containerStatuses ?? [];
   const gates = (p.spec?.readinessGates ?? []).map((g) => g.conditionType);
   const row: PodRow = {
+    ...(p.metadata?.namespace ? { namespace: p.metadata.namespace } : {}),
     name: p.metadata?.name ?? '',
     cluster,
     alias,

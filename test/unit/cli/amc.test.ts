@@ -1,5 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
-import { age, nodeTable, podTable, type PodRow } from '../../../src/cli/amc/format.js';
+import {
+  age,
+  byClusterThenName,
+  nodeTable,
+  podTable,
+  type PodRow,
+} from '../../../src/cli/amc/format.js';
 import { parseArgs } from '../../../src/cli/kubectl-amc.js';
 
 const now = Date.parse('2026-11-23T12:00:00Z');
@@ -57,6 +63,26 @@ describe('kubectl amc', () => {
     const wide = podTable([row], true, now).split('\n');
     expect(wide[0]).toMatch(/IP\s+NODE\s+NOMINATED NODE\s+READINESS GATES\s+ADOPTION$/);
     expect(wide[1]).toMatch(/<none>\s+<none>\s+<none>\s+<none>\s+N$/);
+  });
+
+  it('prints a NAMESPACE column first with -A, as kubectl get -A does', () => {
+    const pod = (namespace: string, name: string): PodRow => ({
+      namespace,
+      name,
+      cluster: 'c043a9b5e2c1',
+      alias: 'cluster-bj-demo',
+      readyContainers: 1,
+      containers: 1,
+      status: 'Running',
+      restarts: 0,
+      createdMs: now - 33_000,
+      adopted: false,
+    });
+    const rows = [pod('test', 'b'), pod('apps', 'a')].sort(byClusterThenName);
+    const out = podTable(rows, false, now, true).split('\n');
+    expect(out[0]).toMatch(/^NAMESPACE\s+NAME\s+CLUSTER\s+CLUSTER_ALIAS\s+READY/);
+    expect(out[1]).toMatch(/^apps\s+a\s+c043a9b5e2c1/);
+    expect(out[2]).toMatch(/^test\s+b\s+c043a9b5e2c1/);
   });
 
   it('prints nodes with the seed columns', () => {
