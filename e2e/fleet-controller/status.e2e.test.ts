@@ -164,6 +164,14 @@ describe('status a user can act on', () => {
       );
     });
     expect(condition(await binding('prio'), 'Ready')?.reason).toBe('AllReplicasReady');
+    // kubectl get answers "is it working, where are my replicas" without -o yaml.
+    const rb = kubectl(hubKc(), ['get', 'rb', 'prio-deployment', `-n${NS}`]).split('\n');
+    expect(rb[0]).toMatch(/^NAME\s+REPLICAS\s+READY\s+WAITING\s+PLACEMENT\s+STATUS\s+AGE$/);
+    expect(rb[1]).toContain(`${bj().name}: 2`);
+    expect(rb[1]).toContain('AllReplicasReady');
+    const mc = kubectl(hubKc(), ['get', 'membercluster', idc().name]).split('\n');
+    expect(mc[0]).toMatch(/^NAME\s+ALIAS\s+READY\s+REASON\s+VERSION\s+NODES/);
+    expect(mc[1]).toMatch(/True\s+ClusterReady/);
   }, 240_000);
 
   it('Duplicated: a cluster at 0/2 shows on the hub, not hidden by the healthy one', async () => {
@@ -246,6 +254,9 @@ spec:
     expect(resolved?.message).toContain('no-such-cluster');
     expect(resolved?.message).toContain(`${idc().name} is in groups first, second`);
     expect(condition(messy, 'Ready')?.status).toBe('False');
+    expect(kubectl(hubKc(), ['get', 'pp', 'messy', `-n${NS}`])).toMatch(
+      /MATCHED\s+READY\s+REASON[\s\S]*False\s+SelectorNamespaceMismatch/,
+    );
 
     // Two policies of equal rank claim "tied": both say so, and so does the template.
     for (const name of ['tie-a', 'tie-b']) apply(tiered(name, 'name: tied', 0));

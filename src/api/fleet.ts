@@ -273,6 +273,8 @@ export interface ResourceBindingStatus {
   /** RFC 3339 time. */
   lastScheduledTime?: string;
   conditions?: Condition[];
+  /** "c1: 2, c2: 1": replicas per cluster, for the PLACEMENT printer column. */
+  placement?: string;
   readyReplicas?: number;
   waitingForCapacity?: number;
   aggregatedStatus?: AggregatedStatusItem[];

@@ -273,6 +273,9 @@ export function bindingStatusOf(i: BindingStatusInput): BindingStatusOutput {
         : {}),
       lastScheduledTime: i.now.toISOString(),
       conditions,
+      placement: i.targets
+        .map((t) => (i.withReplicas ? `${t.name}: ${t.replicas ?? 0}` : t.name))
+        .join(', '),
       readyReplicas: hub.readyReplicas,
       waitingForCapacity: i.result.waiting,
       aggregatedStatus: aggregatedItems(i.workloads).map((item) => {

@@ -131,6 +131,7 @@ describe('binding status', () => {
     const out = bindingStatusOf(input({ previousTargets: undefined }));
     expect(out.events).toEqual([{ type: 'Normal', reason: 'Scheduled', message: 'idc: 2 ()' }]);
     expect(cond(out, 'Scheduled')?.message).toBe('placed: idc (onprem): 2');
+    expect(out.status.placement).toBe('idc: 2');
   });
 
   it('gives scale to 0 a message on the condition and on the Event', () => {
