@@ -144,7 +144,7 @@ describe('status a user can act on', () => {
     // `kubectl describe` on the hub shows the failure, the placement and Spillway's Events.
     const described = kubectl(hubKc(), ['describe', 'deploy', 'prio', `-n${NS}`]);
     expect(described).toMatch(/ReplicaFailure\s+True\s+FailedCreate/);
-    expect(described).toContain(`per cluster: ${idc().name} (idc) 0/2`);
+    expect(described).toContain(`fleet.spillway.dev/placement: ${idc().name} (idc): 2`);
     expect(described).toMatch(/Scheduled/);
     expect(described).toMatch(/MemberWorkloadFailed/);
     // First placement has its Event.

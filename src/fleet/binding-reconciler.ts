@@ -42,6 +42,7 @@ import { hasReplicas, memberCopy, type TemplateObject } from './member-copy.js';
 import {
   BINDING_ANNOTATION,
   FIELD_MANAGER,
+  PLACEMENT_ANNOTATION,
   TEMPLATE_FINALIZER,
   isManagedCopy,
   ownershipOf,
@@ -62,6 +63,7 @@ import { podTemplateOf, replicaRequirements } from './requirements.js';
 import {
   bindingStatusOf,
   invalidInputCondition,
+  placementText,
   templateStatusOf,
   type BindingStatusInput,
 } from './binding-status.js';
@@ -173,6 +175,7 @@ export class BindingReconciler {
       this.deps.metrics.forgetWorkload(key);
       await this.clearTemplateStatus(key, template);
       await this.setFinalizer(template, false);
+      await this.annotatePlacement(template, undefined);
       return undefined;
     }
     const policy = choice.policy;
@@ -736,6 +739,34 @@ export class BindingReconciler {
     }
   }
 
+  /**
+   * Where the replicas are, on the template itself, so `kubectl describe` shows it after the
+   * Events have expired. Written only when it changes (each write is a template event).
+   */
+  private async annotatePlacement(
+    template: TemplateObject,
+    text: string | undefined,
+  ): Promise<void> {
+    if (template.metadata.annotations?.[PLACEMENT_ANNOTATION] === text) return;
+    await this.objects.patch(
+      {
+        apiVersion: template.apiVersion,
+        kind: template.kind,
+        metadata: {
+          name: template.metadata.name,
+          namespace: template.metadata.namespace,
+          // null removes the key in a merge patch.
+          annotations: { [PLACEMENT_ANNOTATION]: text ?? null } as Record<string, string>,
+        },
+      },
+      undefined,
+      undefined,
+      FIELD_MANAGER,
+      undefined,
+      PatchStrategy.MergePatch,
+    );
+  }
+
   /** Removes what Spillway wrote into a hub Deployment's status (nothing when already clear). */
   private async clearTemplateStatus(key: TemplateKey, template: TemplateObject): Promise<void> {
     if (key.apiVersion !== 'apps/v1' || key.kind !== 'Deployment') return;
@@ -812,6 +843,10 @@ export class BindingReconciler {
       ...more,
     });
     for (const e of out.events) await this.recordOnce(template, e.type, e.reason, e.message);
+    await this.annotatePlacement(
+      template,
+      placementText(more.targets, more.withReplicas) || 'none',
+    );
     const hubStatus = out.hub;
     await this.custom
       .patchNamespacedCustomObjectStatus(

@@ -77,7 +77,8 @@ export interface BindingStatusOutput {
   events: EventSpec[];
 }
 
-function placementText(targets: readonly TargetCluster[], withReplicas: boolean): string {
+/** "c1 (idc): 2, c2 (cloud): 1": the placement annotation of the hub template. */
+export function placementText(targets: readonly TargetCluster[], withReplicas: boolean): string {
   return targets
     .map(
       (t) =>

@@ -28,6 +28,7 @@ const HUB_ANNOTATIONS = [
   'deployment.kubernetes.io/revision',
   'deployment.kubernetes.io/revision-history',
   'fleet.spillway.dev/adopt-existing',
+  'fleet.spillway.dev/placement',
 ];
 
 function withoutKeys<T>(obj: Record<string, T>, keys: readonly string[]): Record<string, T> {

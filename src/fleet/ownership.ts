@@ -9,6 +9,8 @@ export const MANAGED_BY_VALUE = 'spillway';
 export const BINDING_ANNOTATION = 'fleet.spillway.dev/binding';
 /** On a hub template: "true" lets Spillway take over member objects of the same name. */
 export const ADOPT_ANNOTATION = 'fleet.spillway.dev/adopt-existing';
+/** On a hub template, written by Spillway: "cluster (group): replicas, ..." for kubectl describe. */
+export const PLACEMENT_ANNOTATION = 'fleet.spillway.dev/placement';
 /** Finalizer on hub templates: member copies are removed before the template goes. */
 export const TEMPLATE_FINALIZER = 'fleet.spillway.dev/cleanup';
 /** The field manager of every server-side apply Spillway makes. */
