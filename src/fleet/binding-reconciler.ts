@@ -767,23 +767,27 @@ export class BindingReconciler {
     );
   }
 
-  /** Removes what Spillway wrote into a hub Deployment's status (nothing when already clear). */
+  /**
+   * Removes what Spillway summed into a hub workload's status (nothing when already clear):
+   * with no copies of Spillway's left, those counts and conditions would be stale. A Job's
+   * status is left alone (the API server keeps startTime and finished conditions).
+   */
   private async clearTemplateStatus(key: TemplateKey, template: TemplateObject): Promise<void> {
-    if (key.apiVersion !== 'apps/v1' || key.kind !== 'Deployment') return;
+    const kind = kindOf(template);
+    if (!kind.plural || !kind.hubStatus || kind.key === 'batch/v1|Job') return;
     const status = (template as { status?: Record<string, unknown> }).status ?? {};
-    const fields = [
-      'replicas',
-      'readyReplicas',
-      'availableReplicas',
-      'updatedReplicas',
-      'unavailableReplicas',
-      'conditions',
-    ];
-    if (!fields.some((f) => status[f] !== undefined)) return;
-    await this.apps.patchNamespacedDeploymentStatus(
+    const fields = Object.keys(status).filter(
+      (f) => f !== 'observedGeneration' && f !== 'collisionCount',
+    );
+    if (fields.length === 0) return;
+    const [group = '', version = ''] = key.apiVersion.split('/');
+    await this.custom.patchNamespacedCustomObjectStatus(
       {
-        name: key.name,
+        group,
+        version,
+        plural: kind.plural,
         namespace: key.namespace,
+        name: key.name,
         // null removes a field in a merge patch.
         body: { status: Object.fromEntries(fields.map((f) => [f, null])) },
       },
