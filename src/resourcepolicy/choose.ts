@@ -28,6 +28,8 @@ export interface UnitRoom {
   readonly lowerPriorityPods: number;
   /** The unit has nodes, but the pod's own constraints exclude every one of them. */
   readonly excludedByPod?: boolean;
+  /** kube-scheduler lately could not place a pod of the same owner in the unit. */
+  readonly refused?: boolean;
 }
 
 export type AssignReason = 'HasRoom' | 'WaitForCapacity' | 'Preempt';
@@ -36,7 +38,8 @@ export type HoldReason =
   | 'WaitingForTerminatingPods'
   | 'AllUnitsAtMax'
   | 'NoUnitHasRoom'
-  | 'PodConstraintsExcludeUnits';
+  | 'PodConstraintsExcludeUnits'
+  | 'UnschedulableInUnit';
 
 export type Decision =
   | {
@@ -149,6 +152,11 @@ export function chooseUnit(input: ChooseInput): Decision {
     const free = r.fits - (tally?.unbound ?? 0);
     if (free > 0)
       return { kind: 'assign', unit: unit.index, reason: 'HasRoom', message: `${at} has room` };
+    if (r.refused) {
+      lacking = true;
+      notes.push(`${at}: kube-scheduler could not place a pod of the same owner there`);
+      continue;
+    }
     if (r.excludedByPod) {
       ownExcluded++;
       notes.push(

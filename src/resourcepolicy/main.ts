@@ -28,7 +28,7 @@ import { createLogger, type Logger } from '../runtime/logger.js';
 import { meteredQueueOptions, newControllerMetrics, newRegistry } from '../runtime/metrics.js';
 import { WorkQueue } from '../runtime/workqueue.js';
 import { generateTls, loadTls, type TlsFiles } from './certs.js';
-import { GATE } from './constants.js';
+import { ANNOTATION_POLICY, GATE } from './constants.js';
 import { newResourcePolicyMetrics } from './metrics.js';
 import { PodView } from './pod-view.js';
 import { NamespaceReconciler } from './reconciler.js';
@@ -160,7 +160,11 @@ export async function runResourcePolicyController(
     if (gone) estimator.removePod(pod);
     else estimator.upsertPod(pod);
     const ns = pod.metadata?.namespace ?? '';
-    if (hasGate(pod, GATE) || validPolicies.some((p) => p.namespace === ns)) queue.add(ns);
+    // Pods placed by a policy that is gone still matter while unbound (they may be stranded).
+    const placedUnbound =
+      pod.metadata?.annotations?.[ANNOTATION_POLICY] !== undefined && !pod.spec?.nodeName;
+    if (hasGate(pod, GATE) || placedUnbound || validPolicies.some((p) => p.namespace === ns))
+      queue.add(ns);
     // Freed capacity may let gated pods of other namespaces go.
     if (gone || pod.metadata?.deletionTimestamp) for (const w of waitingNamespaces) queue.add(w);
   });

@@ -12,7 +12,9 @@ import { unitOf } from './membership.js';
 import { assignmentPatch, type PodPatch } from './patch.js';
 import type { Policy, Unit } from './spec.js';
 import { timeoutVerdict } from './timeout.js';
+import { REFUSAL_MAX_MS, refusalHolds, stuckVerdict, type Refusal } from './stuck.js';
 import {
+  controllerUid,
   hasGate,
   isTerminal,
   isTerminating,
@@ -31,6 +33,10 @@ export interface PlanInput {
   readonly nowMs: number;
   /** Per unit: waiting there is suspended until this time (ms), after a timeout. */
   readonly waitSuspendedUntil: readonly (number | undefined)[];
+  /** Units that lately refused pods of an owner (from earlier passes). */
+  readonly refusals?: readonly Refusal[];
+  /** Nodes in a unit now (a refusal ends when that changes). */
+  readonly unitNodeCount?: (unit: Unit) => number;
 }
 
 export type Action =
@@ -54,6 +60,13 @@ export type Action =
       readonly unit: number;
       readonly message: string;
     }
+  | {
+      /** kube-scheduler cannot place the pod in its unit: recreate it for the unit choice. */
+      readonly kind: 'move';
+      readonly pod: PolicyPod;
+      readonly unit: number;
+      readonly message: string;
+    }
   | { readonly kind: 'deletionCost'; readonly pod: PolicyPod; readonly cost: string };
 
 export interface Plan {
@@ -61,6 +74,8 @@ export interface Plan {
   /** Counts after the pass, as if every action had taken effect. */
   readonly tallies: UnitTally[];
   readonly waitSuspendedUntil: (number | undefined)[];
+  /** Refusals that still hold, and the ones this pass learned. */
+  readonly refusals: Refusal[];
   /** Pods still behind the gate after the pass. */
   readonly gated: number;
   /**
@@ -105,8 +120,10 @@ export function planPolicy(input: PlanInput): Plan {
   const later = (t: number) =>
     (nextCheckMs = nextCheckMs === undefined ? t : Math.min(nextCheckMs, t));
 
-  // 1. Timeouts first: a deleted pod frees its place for the pods decided below.
+  // 1. Timeouts and pods kube-scheduler cannot place first: a deleted pod frees its place for
+  // the pods decided below.
   const live: PolicyPod[] = [];
+  const stuck: { pod: PolicyPod; unit: number }[] = [];
   for (const pod of input.pods) {
     const v = timeoutVerdict(policy, pod, nowMs);
     if (v.kind === 'delete') {
@@ -121,6 +138,24 @@ export function planPolicy(input: PlanInput): Plan {
       continue;
     }
     if (v.kind === 'pending') later(v.dueMs);
+    const s = stuckVerdict(policy, pod);
+    if (s.kind === 'move') {
+      stuck.push({ pod, unit: s.unit });
+      actions.push({
+        kind: 'move',
+        pod,
+        unit: s.unit,
+        message: `kube-scheduler cannot place it in unit ${s.unit}; deleted so that its owner recreates it and the new pod is sent on`,
+      });
+      continue;
+    }
+    if (s.kind === 'keep')
+      actions.push({
+        kind: 'hold',
+        pod,
+        reason: 'UnschedulableInUnit',
+        message: `kube-scheduler cannot place it in unit ${s.unit}; it stays there because ${s.why}`,
+      });
     live.push(pod);
   }
   for (const until of suspended) if (until !== undefined) later(until);
@@ -131,6 +166,39 @@ export function planPolicy(input: PlanInput): Plan {
     .filter((p) => hasGate(p, GATE) && !isTerminal(p) && !isTerminating(p))
     .sort(byCreation);
   const waitSuspended = suspended.map((u) => u !== undefined);
+
+  // Refusals: units kube-scheduler could not place pods of an owner in.
+  const ownerPods = new Map<string, number>();
+  for (const pod of live) {
+    const owner = controllerUid(pod);
+    if (!owner || !pod.spec?.nodeName || isTerminal(pod) || isTerminating(pod)) continue;
+    const unit = unitOf(policy, pod, nodeLabels);
+    if (unit === undefined) continue;
+    const key = `${unit}/${owner}`;
+    ownerPods.set(key, (ownerPods.get(key) ?? 0) + 1);
+  }
+  const nodesIn = (i: number): number => {
+    const unit = policy.units[i];
+    return unit && input.unitNodeCount ? input.unitNodeCount(unit) : 0;
+  };
+  const refusals = new Map<string, Refusal>();
+  for (const r of input.refusals ?? []) {
+    if (r.unit >= policy.units.length) continue;
+    const key = `${r.unit}/${r.owner}`;
+    if (refusalHolds(r, nowMs, ownerPods.get(key) ?? 0, nodesIn(r.unit))) refusals.set(key, r);
+  }
+  for (const { pod, unit } of stuck) {
+    const owner = controllerUid(pod);
+    if (!owner) continue;
+    const key = `${unit}/${owner}`;
+    refusals.set(key, {
+      unit,
+      owner,
+      untilMs: nowMs + Math.min(policy.timeoutMs, REFUSAL_MAX_MS),
+      ownerPodsInUnit: ownerPods.get(key) ?? 0,
+      unitNodes: nodesIn(unit),
+    });
+  }
   const nowIso = new Date(nowMs).toISOString();
   let stillGated = 0;
   const decided = new Set<PolicyPod>();
@@ -140,7 +208,12 @@ export function planPolicy(input: PlanInput): Plan {
       pod,
       requests: podRequests(pod),
       tallies,
-      room: (unit) => input.room(unit, pod),
+      room: (unit) => {
+        const owner = controllerUid(pod);
+        if (owner && refusals.has(`${unit.index}/${owner}`))
+          return { fits: 0, lowerPriorityPods: 0, refused: true };
+        return input.room(unit, pod);
+      },
       waitSuspended,
     });
     if (decision.kind === 'hold') {
@@ -187,6 +260,7 @@ export function planPolicy(input: PlanInput): Plan {
     actions,
     tallies,
     waitSuspendedUntil: suspended,
+    refusals: [...refusals.values()],
     gated: stillGated,
     outsideUnits,
     ...(nextCheckMs !== undefined ? { nextCheckMs } : {}),

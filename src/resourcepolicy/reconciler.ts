@@ -25,7 +25,7 @@ import type { Estimator } from '../estimator/index.js';
 import type { EventRecorder } from '../runtime/events.js';
 import { errorMessage, type Logger } from '../runtime/logger.js';
 import type { UnitRoom } from './choose.js';
-import { GATE } from './constants.js';
+import { ANNOTATION_POLICY, GATE } from './constants.js';
 import { unitEligibility } from './eligibility.js';
 import { nodeInUnit } from './membership.js';
 import { releasePatch, specInUnit } from './patch.js';
@@ -34,10 +34,14 @@ import type { PodView } from './pod-view.js';
 import { matchingPolicies } from './select.js';
 import { readPolicy, type Policy, type Unit } from './spec.js';
 import { buildStatus, statusChanged, type ConditionInput } from './status.js';
+import { strandedByGonePolicy, type Refusal } from './stuck.js';
 import { hasGate, isDaemonSetPod, timeMs, type PolicyPod } from './types.js';
 import { GatedPodsReporter, type ResourcePolicyMetrics } from './metrics.js';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+const jsonPatch = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
+/** The Job controller counts a pod (as failed, if it did not succeed) when it removes this. */
+const JOB_TRACKING_FINALIZER = 'batch.kubernetes.io/job-tracking';
 const ACTION_CONCURRENCY = 16;
 
 /** Runs `fn` over `items` with at most `limit` calls in flight. */
@@ -108,6 +112,8 @@ export class NamespaceReconciler {
   private readonly told = new Map<string, string>();
   /** Per policy uid: until when waiting is suspended in each unit (ms). */
   private readonly suspended = new Map<string, (number | undefined)[]>();
+  /** Per policy uid: units kube-scheduler lately could not place pods of an owner in. */
+  private readonly refusals = new Map<string, Refusal[]>();
   private readonly gatedReporter: GatedPodsReporter;
 
   constructor(private readonly deps: ReconcilerDeps) {
@@ -157,6 +163,31 @@ export class NamespaceReconciler {
         'DaemonSetPod',
         'DaemonSet pods are pinned to their node and not placed by ResourcePolicy: scheduled without units',
       );
+    // Pods a policy that is gone sent to a unit where they cannot be scheduled: recreated by
+    // their owners without the unit's constraints, so deleting a policy strands nobody.
+    const validNames = new Set(valid.map((e) => e.policy.name));
+    for (const pod of pods) {
+      if (isDaemonSetPod(pod) || hasGate(pod, GATE) || !strandedByGonePolicy(pod, validNames))
+        continue;
+      await this.moveOut(pod)
+        .then(() =>
+          deps.recorder.record(
+            podRef(pod),
+            'Normal',
+            'ResourcePolicyGone',
+            `ResourcePolicy ${pod.metadata?.annotations?.[ANNOTATION_POLICY] ?? ''} is gone and the pod cannot be scheduled with its unit's constraints: deleted so that its owner recreates it without them`,
+          ),
+        )
+        .catch((err: unknown) => {
+          const code = statusCode(err);
+          if (code !== 404 && code !== 409)
+            deps.logger.warn('could not recreate a stranded pod', {
+              namespace,
+              pod: pod.metadata?.name,
+              error: errorMessage(err),
+            });
+        });
+    }
     for (const pod of orphans)
       await this.release(
         pod,
@@ -240,8 +271,13 @@ export class NamespaceReconciler {
       room: (unit, pod) => this.room(unit, pod as V1Pod),
       nowMs,
       waitSuspendedUntil: stored,
+      refusals: this.refusals.get(policy.uid) ?? [],
+      unitNodeCount: (unit) =>
+        this.deps.nodes().filter((n) => nodeInUnit(unit, n.metadata?.labels ?? {})).length,
     });
     this.suspended.set(policy.uid, plan.waitSuspendedUntil);
+    if (plan.refusals.length > 0) this.refusals.set(policy.uid, plan.refusals);
+    else this.refusals.delete(policy.uid);
     let failed = false;
     // The plan already accounts for every action, and each write is independent (a pod patch
     // carries its resourceVersion), so they go out concurrently: one API round trip per pass
@@ -347,13 +383,31 @@ export class NamespaceReconciler {
         );
         return;
       }
-      case 'timeout': {
-        await this.core.deleteNamespacedPod({
-          name,
+      case 'move': {
+        await this.moveOut(pod);
+        deps.metrics.decisions.inc({ decision: 'move', reason: 'UnschedulableInUnit' });
+        deps.logger.info('pod unschedulable in its unit; deleted for the next unit', {
+          policy: policy.name,
           namespace,
-          body: { preconditions: { uid, resourceVersion: pod.metadata?.resourceVersion } },
+          pod: name,
+          unit: action.unit,
         });
-        deps.podView.deletedPod(uid);
+        await deps.recorder.record(
+          podRef(pod),
+          'Warning',
+          'UnschedulableInUnit',
+          `ResourcePolicy ${policy.name}: ${action.message}`,
+        );
+        await deps.recorder.record(
+          policyRef(raw),
+          'Normal',
+          'UnschedulableInUnit',
+          `pod ${name}: ${action.message}`,
+        );
+        return;
+      }
+      case 'timeout': {
+        await this.moveOut(pod);
         deps.metrics.decisions.inc({ decision: 'timeout', reason: 'WaitTimeout' });
         deps.logger.info('waiting pod timed out; deleted', {
           policy: policy.name,
@@ -392,6 +446,60 @@ export class NamespaceReconciler {
         return;
       }
     }
+  }
+
+  /**
+   * Deletes a pod that never ran so that its owner recreates it, without costing the owner a
+   * failure. A Job counts every deleted pod that still carries its tracking finalizer as failed
+   * (with backoffLimit: 0 the Job fails at once), and only such pods: so the finalizer goes
+   * first, guarded by the pod's resourceVersion, then the pod, guarded by the new one. If the
+   * pod changed in between (a node took it), it stays and gets the finalizer back.
+   */
+  private async moveOut(pod: PolicyPod): Promise<void> {
+    const name = pod.metadata?.name ?? '';
+    const namespace = pod.metadata?.namespace ?? '';
+    const uid = pod.metadata?.uid ?? '';
+    let resourceVersion = pod.metadata?.resourceVersion;
+    const finalizers = pod.metadata?.finalizers ?? [];
+    const tracked = finalizers.includes(JOB_TRACKING_FINALIZER);
+    if (tracked) {
+      const updated = await this.core.patchNamespacedPod(
+        {
+          name,
+          namespace,
+          body: {
+            metadata: {
+              resourceVersion,
+              finalizers: finalizers.filter((f) => f !== JOB_TRACKING_FINALIZER),
+            },
+          },
+        },
+        mergePatch,
+      );
+      this.deps.podView.wrote(updated);
+      resourceVersion = updated.metadata?.resourceVersion;
+    }
+    try {
+      await this.core.deleteNamespacedPod({
+        name,
+        namespace,
+        body: { preconditions: { uid, resourceVersion } },
+      });
+    } catch (err) {
+      if (tracked && statusCode(err) === 409)
+        await this.core
+          .patchNamespacedPod(
+            {
+              name,
+              namespace,
+              body: [{ op: 'add', path: '/metadata/finalizers/-', value: JOB_TRACKING_FINALIZER }],
+            },
+            jsonPatch,
+          )
+          .catch(() => undefined);
+      throw err;
+    }
+    this.deps.podView.deletedPod(uid);
   }
 
   private async release(pod: V1Pod, reason: string, message: string): Promise<void> {

@@ -14,7 +14,12 @@ export interface PodMeta {
   readonly deletionTimestamp?: Date | string;
   readonly labels?: { readonly [key: string]: string };
   readonly annotations?: { readonly [key: string]: string };
-  readonly ownerReferences?: readonly { readonly kind: string; readonly controller?: boolean }[];
+  readonly ownerReferences?: readonly {
+    readonly kind: string;
+    readonly uid?: string;
+    readonly controller?: boolean;
+  }[];
+  readonly finalizers?: readonly string[];
 }
 
 export interface PolicyPodSpec extends PodSpecInput {
@@ -23,10 +28,20 @@ export interface PolicyPodSpec extends PodSpecInput {
   readonly priority?: number;
 }
 
+export interface PodConditionInput {
+  readonly type: string;
+  readonly status: string;
+  readonly reason?: string;
+}
+
 export interface PolicyPod {
   readonly metadata?: PodMeta;
   readonly spec?: PolicyPodSpec;
-  readonly status?: { readonly phase?: string };
+  readonly status?: {
+    readonly phase?: string;
+    readonly conditions?: readonly PodConditionInput[];
+    readonly nominatedNodeName?: string;
+  };
 }
 
 /** Labels of a node by name; undefined for a node not (or no longer) known. */
@@ -69,5 +84,23 @@ export function isDaemonSetPod(pod: PolicyPod): boolean {
   return (
     pod.metadata?.ownerReferences?.some((o) => o.controller === true && o.kind === 'DaemonSet') ??
     false
+  );
+}
+
+/** The uid of the pod's controller (ReplicaSet, Job, StatefulSet...), if it has one. */
+export function controllerUid(pod: PolicyPod): string | undefined {
+  return pod.metadata?.ownerReferences?.find((o) => o.controller === true)?.uid;
+}
+
+/**
+ * kube-scheduler tried the pod and found no node for it (PodScheduled=False, Unschedulable),
+ * and is not about to preempt for it (no nominated node).
+ */
+export function isUnschedulable(pod: PolicyPod): boolean {
+  if (pod.spec?.nodeName || pod.status?.nominatedNodeName) return false;
+  return (
+    pod.status?.conditions?.some(
+      (c) => c.type === 'PodScheduled' && c.status === 'False' && c.reason === 'Unschedulable',
+    ) ?? false
   );
 }
