@@ -14,6 +14,11 @@ export interface ConditionInput {
   observedGeneration?: number;
 }
 
+/** RFC 3339 at whole seconds, as metav1.Time is serialized (what the API server gives back). */
+export function metaTime(t: Date): string {
+  return t.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
 /** `list` with `next` set: replaced where it was (same type) or appended. */
 export function setStatusCondition(
   list: readonly Condition[] | undefined,
@@ -29,7 +34,7 @@ export function setStatusCondition(
     reason: next.reason,
     message: next.message,
     lastTransitionTime:
-      old && old.status === next.status ? old.lastTransitionTime : now.toISOString(),
+      old && old.status === next.status ? old.lastTransitionTime : metaTime(now),
   };
   if (next.observedGeneration !== undefined) condition.observedGeneration = next.observedGeneration;
   if (i >= 0) conditions[i] = condition;

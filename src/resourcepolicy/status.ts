@@ -3,7 +3,8 @@
  * the pods still gated, and conditions (Ready, Warnings, Conflict) that keep their
  * lastTransitionTime while their status does not change.
  */
-import type { Condition, ConditionStatus } from '../api/meta.js';
+import { setStatusConditions, type ConditionInput } from '../api/conditions.js';
+import type { Condition } from '../api/meta.js';
 import type {
   ResourcePolicyStatus,
   ResourcePolicyUnit,
@@ -14,28 +15,24 @@ import type { Amounts, UnitTally } from './counting.js';
 import { quantityText } from './quantity-text.js';
 import type { Unit } from './spec.js';
 
-export interface ConditionInput {
-  type: string;
-  status: ConditionStatus;
-  reason: string;
-  message: string;
-}
+export type { ConditionInput };
 
-/** New conditions, carrying over lastTransitionTime when the status is unchanged. */
+/**
+ * Exactly the conditions of `next` (one that is no longer reported goes), set with the shared
+ * helper: in place, lastTransitionTime carried over while the status is unchanged.
+ */
 export function mergeConditions(
   previous: readonly Condition[] | undefined,
   next: readonly ConditionInput[],
   generation: number,
   nowIso: string,
 ): Condition[] {
-  return next.map((c) => {
-    const old = previous?.find((p) => p.type === c.type);
-    return {
-      ...c,
-      observedGeneration: generation,
-      lastTransitionTime: old && old.status === c.status ? old.lastTransitionTime : nowIso,
-    };
-  });
+  const types = new Set(next.map((c) => c.type));
+  return setStatusConditions(
+    (previous ?? []).filter((c) => types.has(c.type)),
+    next.map((c) => ({ ...c, observedGeneration: generation })),
+    new Date(nowIso),
+  );
 }
 
 function resourceText(amounts: Amounts): Record<string, string> {
