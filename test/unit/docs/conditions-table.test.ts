@@ -114,4 +114,20 @@ describe('docs stand alone', () => {
       });
     }
   });
+
+  it('agree that rebalance is not available in this version', () => {
+    // fleet-controller.md said so while api-notes.md and the CRD text promised it worked.
+    for (const f of readdirSync(join(ROOT, 'docs')).map((x) => join(ROOT, 'docs', x))) {
+      const text = readFileSync(f, 'utf8');
+      if (!/rebalance/i.test(text)) continue;
+      expect({ f, says: text.includes('not available in this version') }).toEqual({
+        f,
+        says: true,
+      });
+      expect({ f, promise: /brings? overflow (replicas )?back/i.test(text) }).toEqual({
+        f,
+        promise: false,
+      });
+    }
+  });
 });
