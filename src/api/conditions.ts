@@ -33,8 +33,7 @@ export function setStatusCondition(
     status: next.status,
     reason: next.reason,
     message: next.message,
-    lastTransitionTime:
-      old && old.status === next.status ? old.lastTransitionTime : metaTime(now),
+    lastTransitionTime: old && old.status === next.status ? old.lastTransitionTime : metaTime(now),
   };
   if (next.observedGeneration !== undefined) condition.observedGeneration = next.observedGeneration;
   if (i >= 0) conditions[i] = condition;
