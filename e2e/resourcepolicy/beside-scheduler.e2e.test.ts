@@ -346,4 +346,46 @@ describe('ResourcePolicy beside kube-scheduler', () => {
     );
     expect(err).toMatch(/maxResources amounts must not be negative/);
   }, 60_000);
+
+  it('tells a pod its own nodeSelector excludes every unit, and counts pods outside units', async () => {
+    // Items 15 and 12.
+    const ns = await namespace('rp-own');
+    await apply(env.kubeconfig, deploymentManifest('early', ns, 2, '100m'));
+    await waitPods(env.core, ns, 'app=early', '2 early pods Running', runningN(2));
+    await apply(
+      env.kubeconfig,
+      // The early pods run on real nodes: outside the policy's only unit.
+      policyManifest('all', ns, { units: [{ resource: 'eci' }] }),
+    );
+    await waitPolicyReady(env.kubeconfig, ns, 'all');
+    const picky = deploymentManifest('picky', ns, 1, '100m');
+    const pspec = picky.spec?.template.spec;
+    if (pspec) pspec.nodeSelector = { disk: 'ssd' };
+    await apply(env.kubeconfig, picky);
+    await waitFor('PodConstraintsExcludeUnits event', 60_000, async () => {
+      const events = await kubectl(env.kubeconfig, [
+        '-n',
+        ns,
+        'get',
+        'events',
+        '--field-selector',
+        'reason=PodConstraintsExcludeUnits',
+        '-o',
+        'jsonpath={.items[*].message}',
+      ]);
+      return /own nodeSelector, node affinity or tolerations exclude every unit/.test(events);
+    });
+    await waitFor('2 pods outside units in status', 30_000, async () => {
+      const n = await kubectl(env.kubeconfig, [
+        '-n',
+        ns,
+        'get',
+        'rsp',
+        'all',
+        '-o',
+        'jsonpath={.status.podsOutsideUnits}',
+      ]);
+      return n === '2';
+    });
+  }, 240_000);
 });
