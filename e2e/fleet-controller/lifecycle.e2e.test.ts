@@ -124,10 +124,14 @@ describe('templates and policies over their lifetime', () => {
   it('never overwrites a member object it did not create, and adopts it only when asked', async () => {
     const member = clients(kubeConfigFor(idc()));
     await ensureNamespace(member.core, NS);
-    await member.apps.createNamespacedDeployment({
-      namespace: NS,
-      body: deployment('legacy', NS, 1, { cpu: '100m' }),
-    });
+    // Made by another field manager, with its own container (named "legacy", after the image).
+    kubectl(idc().kubeconfigPath, [
+      'create',
+      'deployment',
+      'legacy',
+      `-n${NS}`,
+      '--image=example.invalid/legacy:0',
+    ]);
     kubectl(hubKc(), ['apply', '-f', '-'], policyFor('legacy'));
     await hubApps().createNamespacedDeployment({
       namespace: NS,
@@ -166,6 +170,31 @@ describe('templates and policies over their lifetime', () => {
         d?.spec?.replicas === 3 &&
         d.metadata?.labels?.['app.kubernetes.io/managed-by'] === 'spillway'
       );
+    });
+    // Replaced, not merged: the member's pod template is the hub's, with one container.
+    const hubTemplate = (
+      await hubApps().readNamespacedDeployment({ name: 'legacy', namespace: NS })
+    ).spec?.template;
+    const adopted = await memberDeploy(idc(), 'legacy');
+    expect(adopted?.spec?.template.spec?.containers.map((c) => c.name)).toEqual(['main']);
+    expect(adopted?.spec?.template).toEqual(hubTemplate);
+    // The old manager's (and the one-time replace's) ownership records are gone, so a field
+    // later removed from the template is removed in the member too.
+    const managers = (adopted?.metadata?.managedFields ?? []).map(
+      (m) => `${m.manager}/${m.operation}`,
+    );
+    expect(managers).toContain('spillway/Apply');
+    expect(managers).not.toContain('kubectl-create/Update');
+    expect(managers).not.toContain('spillway/Update');
+    kubectl(hubKc(), ['set', 'env', 'deploy/legacy', `-n${NS}`, 'MODE=a']);
+    await waitFor('env added in the member', 30_000, async () => {
+      const d = await memberDeploy(idc(), 'legacy');
+      return d?.spec?.template.spec?.containers[0]?.env?.[0]?.value === 'a';
+    });
+    kubectl(hubKc(), ['set', 'env', 'deploy/legacy', `-n${NS}`, 'MODE-']);
+    await waitFor('env removed in the member', 30_000, async () => {
+      const d = await memberDeploy(idc(), 'legacy');
+      return d?.spec?.template.spec?.containers[0]?.env === undefined;
     });
   }, 180_000);
 

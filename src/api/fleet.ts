@@ -208,6 +208,8 @@ export const ResourceBindingConditionTypes = {
   Conflict: 'Conflict',
   /** The member workloads run every replica (their own conditions are summarised here). */
   Ready: 'Ready',
+  /** propagateDeps: the pod template's ConfigMaps, Secrets, ... are where the replicas are. */
+  DependenciesApplied: 'DependenciesApplied',
 } as const;
 
 /** Reasons per ResourceBinding condition type (docs/fleet-controller.md lists what to do). */
@@ -240,6 +242,13 @@ export const ResourceBindingConditionReasons = {
     MemberWorkloadFailed: 'MemberWorkloadFailed',
     /** The kind reports no replica status (only copies being applied is known). */
     StatusNotReported: 'StatusNotReported',
+  },
+  DependenciesApplied: {
+    Applied: 'Applied',
+    /** A referenced object is not on the hub (the workload is propagated all the same). */
+    DependencyMissing: 'DependencyMissing',
+    /** A copy could not be written: member unreachable, a foreign object, an API error. */
+    NotApplied: 'NotApplied',
   },
 } as const;
 

@@ -115,6 +115,8 @@ export interface PropagationSpec {
   priority?: number;
   schedulerName?: string;
   preserveResourcesOnDeletion?: boolean;
+  /** Propagate the ConfigMaps, Secrets, ServiceAccount and PVCs the pod template references. */
+  propagateDeps?: boolean;
   autoScaling?: AutoScaling;
   failover?: FailoverBehavior;
   rebalance?: RebalanceBehavior;

@@ -36,6 +36,9 @@ import {
   type ClusterState,
   type ScheduleResult,
 } from '../scheduler/index.js';
+import { takeOver } from './adoption.js';
+import { DependencySyncer, keepIfRequired } from './dependency-sync.js';
+import type { MemberObject } from './dependencies.js';
 import type { MemberRegistry } from './member-registry.js';
 import { keepImmutable, kindOf, podSelectorOf, replicasOf, shareFields } from './kinds.js';
 import { hasReplicas, memberCopy, type TemplateObject } from './member-copy.js';
@@ -113,10 +116,12 @@ function previousResult(b: ResourceBinding | undefined): ScheduleResult | undefi
 export class BindingReconciler {
   private readonly objects: KubernetesObjectApi;
   private readonly custom: CustomObjectsApi;
+  private readonly dependencies: DependencySyncer;
 
   constructor(private readonly deps: ReconcilerDeps) {
     this.objects = KubernetesObjectApi.makeApiClient(deps.hub);
     this.custom = deps.hub.makeApiClient(CustomObjectsApi);
+    this.dependencies = new DependencySyncer(deps.hub, deps.members);
   }
 
   async reconcile(keyText: string): Promise<ReconcileResult | undefined> {
@@ -143,6 +148,7 @@ export class BindingReconciler {
           binding.spec.preserveResourcesOnDeletion ?? false,
           log,
         );
+        await this.releaseDependencies(key, binding, log);
         await this.deleteBinding(key.namespace, bName);
       }
       this.deps.metrics.forgetWorkload(key);
@@ -169,6 +175,7 @@ export class BindingReconciler {
           binding.spec.preserveResourcesOnDeletion ?? false,
           log,
         );
+        await this.releaseDependencies(key, binding, log);
         await this.deleteBinding(key.namespace, bName);
       }
       // No copies are Spillway's any more: counts and conditions from them would be stale.
@@ -383,6 +390,15 @@ export class BindingReconciler {
       }
     }
 
+    // propagateDeps: ConfigMaps, Secrets, ... go where the workload's copy is, and only there.
+    const depReport = await this.dependencies.sync(
+      applied,
+      template,
+      targets.map((t) => t.name).filter((n) => !conflicts.includes(n)),
+      policy.spec.propagateDeps === true,
+      log,
+    );
+
     await this.syncProvisioning(key, template, bName, result, ecsProvision, log);
     await this.writeStatus(key, template, bName, applied, workloads, result, {
       conflicts,
@@ -394,9 +410,11 @@ export class BindingReconciler {
       duplicated: placement.scheduling.type === 'Duplicated',
       targets,
       ...(binding?.spec.clusters ? { previousTargets: binding.spec.clusters } : {}),
+      ...(policy.spec.propagateDeps === true ? { dependencies: depReport } : {}),
     });
 
     const settled =
+      !depReport.pending &&
       result.waiting === 0 &&
       workloads.every(
         (w) =>
@@ -554,6 +572,11 @@ export class BindingReconciler {
     );
     if (own === 'foreign') return 'conflict';
     keepImmutable(copy, existing as { spec?: Record<string, unknown> } | undefined);
+    if (own === 'adoptable' && existing) {
+      // Once: the member object becomes the copy, not a merge with what was there.
+      await takeOver(api, existing, copy);
+      return 'applied';
+    }
     await api.patch(
       copy as KubernetesObject,
       undefined,
@@ -592,6 +615,8 @@ export class BindingReconciler {
     try {
       const existing = await api.read(header);
       if (!isManagedCopy(existing as { metadata?: { labels?: Record<string, string> } })) return;
+      // Still a propagated dependency of some workload there: kept, only our mark goes.
+      if (await keepIfRequired(api, existing as MemberObject)) return;
       await api.delete(header);
       log.info('removed member copy', { member });
     } catch (err) {
@@ -603,6 +628,23 @@ export class BindingReconciler {
       bindingName(key.name, key.kind),
       new Set(),
     );
+  }
+
+  /** Withdraws the binding's dependency copies (unless the policy preserves copies). */
+  private async releaseDependencies(
+    key: TemplateKey,
+    binding: ResourceBinding,
+    log: Logger,
+  ): Promise<void> {
+    if (binding.spec.preserveResourcesOnDeletion) return;
+    const done = await this.dependencies.release(
+      binding,
+      key.namespace,
+      binding.metadata.name ?? '',
+      log,
+    );
+    // Kept until then: the binding's record is what says where the copies are.
+    if (!done) throw new Error('dependencies not yet withdrawn from every member');
   }
 
   private async removeCopies(
@@ -829,6 +871,7 @@ export class BindingReconciler {
       | 'duplicated'
       | 'targets'
       | 'previousTargets'
+      | 'dependencies'
     >,
   ): Promise<void> {
     const now = new Date();

@@ -20,6 +20,11 @@ import {
 } from './status-aggregate.js';
 import { oneLine } from '../util/text.js';
 import { healthInput, workloadFailures } from './workload-health.js';
+import {
+  DEPENDENCIES_CONDITION,
+  dependencyCondition,
+  type DependencyReport,
+} from './dependencies.js';
 
 /** Reasons of the Events Spillway records on hub templates. */
 export const TemplateEventReasons = {
@@ -34,6 +39,10 @@ export const TemplateEventReasons = {
   PolicyTie: 'PolicyTie',
   /** A member workload reports ReplicaFailure or Progressing=False. */
   MemberWorkloadFailed: 'MemberWorkloadFailed',
+  /** propagateDeps: a referenced ConfigMap, Secret, ... is not on the hub. */
+  DependencyMissing: 'DependencyMissing',
+  /** propagateDeps: a dependency could not be copied to a member. */
+  DependenciesNotApplied: 'DependenciesNotApplied',
 } as const;
 
 export interface EventSpec {
@@ -67,6 +76,8 @@ export interface BindingStatusInput {
   tiedWith: readonly string[];
   claimedBy: string;
   unknownClusters: readonly string[];
+  /** propagateDeps is on: what the dependency sync found; without it, no such condition. */
+  dependencies?: DependencyReport;
   now: Date;
 }
 
@@ -233,8 +244,17 @@ export function bindingStatusOf(i: BindingStatusInput): BindingStatusOutput {
     appliedCondition(i),
     conflictCondition(i),
     readyCondition(i, hub),
+    ...(i.dependencies
+      ? [{ type: DEPENDENCIES_CONDITION, ...dependencyCondition(i.dependencies) }]
+      : []),
   ].map((c) => ({ ...c, ...gen }));
-  const conditions = setStatusConditions(i.previous?.conditions, inputs, i.now);
+  const conditions = setStatusConditions(
+    (i.previous?.conditions ?? []).filter(
+      (c) => i.dependencies || c.type !== DEPENDENCIES_CONDITION,
+    ),
+    inputs,
+    i.now,
+  );
 
   const events: EventSpec[] = [];
   const E = TemplateEventReasons;
@@ -258,6 +278,16 @@ export function bindingStatusOf(i: BindingStatusInput): BindingStatusOutput {
   const ready = findCondition(conditions, 'Ready');
   if (ready?.reason === R.Ready.MemberWorkloadFailed && changed('Ready', ready))
     events.push({ type: 'Warning', reason: E.MemberWorkloadFailed, message: ready.message });
+  const deps = findCondition(conditions, DEPENDENCIES_CONDITION);
+  if (deps?.status === 'False' && changed(DEPENDENCIES_CONDITION, deps))
+    events.push({
+      type: 'Warning',
+      reason:
+        deps.reason === R.DependenciesApplied.DependencyMissing
+          ? E.DependencyMissing
+          : E.DependenciesNotApplied,
+      message: deps.message,
+    });
   const conflict = findCondition(conditions, 'Conflict');
   if (conflict && conflict.status === 'True' && changed('Conflict', conflict)) {
     events.push({

@@ -22,6 +22,9 @@ import { createLogger, errorMessage, type Logger } from '../runtime/logger.js';
 import { meteredQueueOptions, newControllerMetrics, newRegistry } from '../runtime/metrics.js';
 import { WorkQueue } from '../runtime/workqueue.js';
 import { BindingReconciler } from './binding-reconciler.js';
+import { dependenciesOf } from './dependencies.js';
+import { DependencyWatch } from './dependency-watch.js';
+import type { TemplateObject } from './member-copy.js';
 import { MemberRegistry } from './member-registry.js';
 import { FleetMetrics } from './metrics.js';
 import { policyStatusOf } from './policy-status.js';
@@ -169,11 +172,31 @@ export async function runFleetController(opts: FleetControllerOptions): Promise<
     opts.probeIntervalMs,
   );
 
+  // propagateDeps: an edit of a hub ConfigMap (Secret, ...) re-syncs the workloads using it.
+  const dependencyWatch = new DependencyWatch(opts.hub, logger, (kind, namespace, name) => {
+    for (const b of bindings()) {
+      if (b.spec.resource.namespace !== namespace) continue;
+      const t = templates.get(b.spec.resource, namespace, b.spec.resource.name);
+      if (!t) continue;
+      if (dependenciesOf(t as TemplateObject).some((r) => r.kind === kind && r.name === name))
+        queue.add(formatTemplateKey({ ...b.spec.resource, namespace }));
+    }
+  });
+  const watchDependencies = () => {
+    if (policies().some((p) => p.spec.propagateDeps === true))
+      void dependencyWatch
+        .ensure()
+        .catch((err: unknown) =>
+          logger.warn('could not watch dependencies', { error: errorMessage(err) }),
+        );
+  };
+
   const onPolicies = async () => {
     const kinds = policies().flatMap((p) =>
       p.spec.resourceSelectors.map((s) => ({ apiVersion: s.apiVersion, kind: s.kind })),
     );
     failedKinds = await templates.ensure(kinds);
+    watchDependencies();
     enqueueAll();
     await writePolicyStatuses();
   };
@@ -302,6 +325,8 @@ export async function runFleetController(opts: FleetControllerOptions): Promise<
     bindings().map((b) => ({ apiVersion: b.spec.resource.apiVersion, kind: b.spec.resource.kind })),
   );
 
+  watchDependencies();
+
   let health: HealthServer | undefined;
   if (opts.healthPort !== undefined) {
     health = await startHealthServer({
@@ -354,6 +379,7 @@ export async function runFleetController(opts: FleetControllerOptions): Promise<
       clearInterval(memberGauge);
       members.stop();
       templates.stop();
+      dependencyWatch.stop();
       await Promise.all([policyCache.stop(), clusterPolicyCache.stop(), bindingCache.stop()]);
       await health?.close();
     },
