@@ -28,6 +28,17 @@ export function ownEntries(
   return (entries ?? []).filter((e) => e.manager === FIELD_MANAGER && e.operation === 'Apply');
 }
 
+/**
+ * A takeover that stopped after its replace (the member changed the object before the last
+ * step, say): the replace left a record of Spillway's own Update, which nothing else makes.
+ */
+export function takeOverUnfinished(obj: KubernetesObject): boolean {
+  const entries = (obj.metadata?.managedFields ?? []) as ManagedFieldsEntry[];
+  return entries.some(
+    (e) => e.manager === FIELD_MANAGER && e.operation === 'Update' && !e.subresource,
+  );
+}
+
 export async function takeOver(
   api: KubernetesObjectApi,
   existing: KubernetesObject,
@@ -43,7 +54,15 @@ export async function takeOver(
     undefined,
     FIELD_MANAGER,
   );
-  const applied = await api.patch(
+  await applyAsSoleOwner(api, copy);
+}
+
+/** The usual apply, then every other manager's ownership record removed. */
+export async function applyAsSoleOwner(
+  api: KubernetesObjectApi,
+  copy: TemplateObject,
+): Promise<void> {
+  let obj = await api.patch(
     copy as KubernetesObject,
     undefined,
     undefined,
@@ -51,24 +70,38 @@ export async function takeOver(
     true,
     PatchStrategy.ServerSideApply,
   );
-  const entries = applied.metadata?.managedFields as ManagedFieldsEntry[] | undefined;
-  const own = ownEntries(entries);
-  if (own.length === (entries ?? []).length) return;
-  await api.patch(
-    {
-      apiVersion: copy.apiVersion,
-      kind: copy.kind,
-      metadata: {
-        name: copy.metadata.name,
-        namespace: copy.metadata.namespace,
-        resourceVersion: applied.metadata?.resourceVersion,
-        managedFields: own,
-      },
-    } as KubernetesObject,
-    undefined,
-    undefined,
-    FIELD_MANAGER,
-    undefined,
-    PatchStrategy.MergePatch,
-  );
+  for (let attempt = 1; ; attempt++) {
+    const entries = (obj.metadata?.managedFields ?? []) as ManagedFieldsEntry[];
+    const own = ownEntries(entries);
+    if (own.length === entries.length) return;
+    try {
+      // The member's own controllers write too (a Deployment's revision annotation): the
+      // resourceVersion keeps their newer records from being dropped unseen; read and retry.
+      await api.patch(
+        {
+          apiVersion: copy.apiVersion,
+          kind: copy.kind,
+          metadata: {
+            name: copy.metadata.name,
+            namespace: copy.metadata.namespace,
+            resourceVersion: obj.metadata?.resourceVersion,
+            managedFields: own,
+          },
+        } as KubernetesObject,
+        undefined,
+        undefined,
+        FIELD_MANAGER,
+        undefined,
+        PatchStrategy.MergePatch,
+      );
+      return;
+    } catch (err) {
+      if ((err as { code?: number }).code !== 409 || attempt >= 5) throw err;
+      obj = await api.read({
+        apiVersion: copy.apiVersion,
+        kind: copy.kind,
+        metadata: { name: copy.metadata.name ?? '', namespace: copy.metadata.namespace ?? '' },
+      });
+    }
+  }
 }

@@ -36,7 +36,7 @@ import {
   type ClusterState,
   type ScheduleResult,
 } from '../scheduler/index.js';
-import { takeOver } from './adoption.js';
+import { applyAsSoleOwner, takeOver, takeOverUnfinished } from './adoption.js';
 import { DependencySyncer, keepIfRequired } from './dependency-sync.js';
 import type { MemberObject } from './dependencies.js';
 import type { MemberRegistry } from './member-registry.js';
@@ -575,6 +575,10 @@ export class BindingReconciler {
     if (own === 'adoptable' && existing) {
       // Once: the member object becomes the copy, not a merge with what was there.
       await takeOver(api, existing, copy);
+      return 'applied';
+    }
+    if (existing && takeOverUnfinished(existing)) {
+      await applyAsSoleOwner(api, copy);
       return 'applied';
     }
     await api.patch(

@@ -32,9 +32,11 @@ import {
 } from './dependencies.js';
 import type { TemplateObject } from './member-copy.js';
 import type { MemberRegistry } from './member-registry.js';
-import { BINDING_ANNOTATION, FIELD_MANAGER, isManagedCopy, ownershipOf } from './ownership.js';
+import { BINDING_ANNOTATION, isManagedCopy, ownershipOf } from './ownership.js';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+/** Its own field manager: these replaces are no part of a template copy's server-side apply. */
+const FIELD_MANAGER = 'spillway-dependencies';
 /** Concurrent writers (two bindings sharing a ConfigMap) make a replace fail with 409; retry. */
 const ATTEMPTS = 4;
 
