@@ -339,6 +339,31 @@ function stripClaim(copy: TemplateObject): void {
   }
 }
 
+/**
+ * A ServiceAccount token Secret is filled by each cluster's token controller for its own
+ * ServiceAccount: the hub's token and the hub ServiceAccount's uid must not travel.
+ */
+function stripSecret(copy: TemplateObject): void {
+  if (copy.type !== 'kubernetes.io/service-account-token') return;
+  delete copy.data;
+  delete copy.stringData;
+  const annotations = copy.metadata.annotations;
+  if (annotations) {
+    copy.metadata.annotations = Object.fromEntries(
+      Object.entries(annotations).filter(([k]) => k !== 'kubernetes.io/service-account.uid'),
+    );
+  }
+}
+
+/** Token Secrets the hub generated for a ServiceAccount (`<name>-token-*`) are the hub's. */
+function stripServiceAccount(copy: TemplateObject): void {
+  if (!Array.isArray(copy.secrets)) return;
+  const prefix = `${copy.metadata.name ?? ''}-token-`;
+  copy.secrets = (copy.secrets as { name?: string }[]).filter(
+    (s) => !(s.name ?? '').startsWith(prefix),
+  );
+}
+
 // --- The table ----------------------------------------------------------------------------
 
 const DEFAULT: KindEntry = { key: '*', upToDate: () => true };
@@ -423,6 +448,8 @@ export const KINDS: readonly KindEntry[] = [
     upToDate: () => true,
   },
   { key: 'v1|Service', strip: stripService, upToDate: () => true },
+  { key: 'v1|Secret', strip: (copy) => stripSecret(copy), upToDate: () => true },
+  { key: 'v1|ServiceAccount', strip: (copy) => stripServiceAccount(copy), upToDate: () => true },
   {
     key: 'v1|PersistentVolumeClaim',
     strip: (copy) => stripClaim(copy),

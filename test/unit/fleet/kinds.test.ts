@@ -70,6 +70,8 @@ describe('the kinds table', () => {
       'batch/v1|Job',
       'batch/v1|CronJob',
       'v1|Service',
+      'v1|Secret',
+      'v1|ServiceAccount',
       'v1|PersistentVolumeClaim',
     ]);
     expect(new Set(KINDS.map((k) => k.key)).size).toBe(KINDS.length);
@@ -247,6 +249,43 @@ describe('Service copies', () => {
   it('keep a headless clusterIP: None', () => {
     const copy = memberCopy(svc({ clusterIP: 'None', clusterIPs: ['None'] }), 'k', undefined);
     expect(copy.spec).toEqual({ clusterIP: 'None', clusterIPs: ['None'] });
+  });
+});
+
+describe('ServiceAccount and Secret copies', () => {
+  it('drop the token Secrets the hub generated for a ServiceAccount', () => {
+    const sa: TemplateObject = {
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: { name: 'runner', namespace: 'ns' },
+      secrets: [{ name: 'runner-token-x7k2p' }, { name: 'registry-pull' }],
+    };
+    expect(memberCopy(sa, 'k', undefined).secrets).toEqual([{ name: 'registry-pull' }]);
+  });
+
+  it('drop the token and the hub ServiceAccount uid from a token Secret, and nothing else', () => {
+    const token: TemplateObject = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      type: 'kubernetes.io/service-account-token',
+      metadata: {
+        name: 'runner-token',
+        namespace: 'ns',
+        annotations: {
+          'kubernetes.io/service-account.name': 'runner',
+          'kubernetes.io/service-account.uid': 'hub-sa-uid',
+        },
+      },
+      data: { token: 'aHVi' },
+    };
+    const copy = memberCopy(token, 'k', undefined);
+    expect(copy.data).toBeUndefined();
+    expect(copy.metadata.annotations).toEqual({
+      'kubernetes.io/service-account.name': 'runner',
+      'fleet.spillway.dev/binding': 'k',
+    });
+    const plain = { ...token, type: 'Opaque' };
+    expect(memberCopy(plain, 'k', undefined).data).toEqual({ token: 'aHVi' });
   });
 });
 
