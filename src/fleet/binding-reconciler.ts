@@ -68,6 +68,7 @@ import {
   invalidInputCondition,
   placementText,
   templateStatusOf,
+  TemplateEventReasons,
   type BindingStatusInput,
 } from './binding-status.js';
 import { healthInput, podlessReplicas } from './workload-health.js';
@@ -273,7 +274,12 @@ export class BindingReconciler {
     } catch (err) {
       if (!(err instanceof ScheduleInputError)) throw err;
       // Terminal until the template, policy or members change: a retry would fail the same way.
-      await this.recordOnce(template, 'Warning', 'ScheduleFailed', errorMessage(err));
+      await this.recordOnce(
+        template,
+        'Warning',
+        TemplateEventReasons.ScheduleFailed,
+        errorMessage(err),
+      );
       if (binding) await this.writeCondition(binding, invalidInputCondition(errorMessage(err)));
       return undefined;
     }
