@@ -202,6 +202,32 @@ describe('propagateDeps: dependencies follow the workload', () => {
       );
   }, 90_000);
 
+  it('withdraws them when propagateDeps is turned off, and leaves the workload in place', async () => {
+    kubectl(hubKc(), [
+      'patch',
+      'propagationpolicy',
+      'batch',
+      `-n${NS}`,
+      '--type=merge',
+      '-p',
+      '{"spec":{"propagateDeps":false}}',
+    ]);
+    // web left the cloud already: batch was the last binding needing the ConfigMap there.
+    await waitFor(
+      'ConfigMap withdrawn from the cloud',
+      30_000,
+      async () => (await memberConfigMap(bj(), 'app-config')) === undefined,
+    );
+    await waitFor('no DependenciesApplied condition without propagateDeps', 30_000, async () =>
+      (await bindingConditions('batch')).every((c) => c.type !== 'DependenciesApplied'),
+    );
+    expect((await memberDeploy(bj(), 'batch'))?.spec?.replicas).toBe(1);
+    // web still uses it in the IDC group.
+    expect(requiredBy((await memberConfigMap(idc(), 'app-config'))?.metadata?.labels)).toEqual([
+      'web-deployment',
+    ]);
+  }, 90_000);
+
   it('reports a dependency missing on the hub, and never overwrites a member object Spillway did not create', async () => {
     // The IDC member has its own ConfigMap "local-only", made by hand.
     const idcCore = clients(kubeConfigFor(idc())).core;
@@ -264,15 +290,11 @@ describe('propagateDeps: dependencies follow the workload', () => {
       ]);
       return d === undefined && s === undefined && cm === undefined;
     });
-    // batch still runs in the cloud and keeps its ConfigMap there.
-    expect(requiredBy((await memberConfigMap(bj(), 'app-config'))?.metadata?.labels)).toEqual([
-      'batch-deployment',
-    ]);
     kubectl(hubKc(), ['delete', 'deploy', 'batch', `-n${NS}`, '--wait=false']);
     await waitFor(
-      'ConfigMap gone from the cloud with batch',
+      'batch gone',
       60_000,
-      async () => (await memberConfigMap(bj(), 'app-config')) === undefined,
+      async () => (await memberDeploy(bj(), 'batch')) === undefined,
     );
     // Removing the member's own ConfigMap was never Spillway's to do.
     kubectl(hubKc(), ['delete', 'deploy', 'lonely', `-n${NS}`, '--wait=false']);
