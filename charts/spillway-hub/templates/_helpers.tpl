@@ -108,7 +108,7 @@ dedicated hub. Each rule says why it is needed.
 - apiGroups: [fleet.spillway.dev]
   resources: [memberclusters/status]
   verbs: [patch, update]
-# Policies are read only; status carries Accepted, matchedTemplates and affinityGroups.
+# Policies are read only; status carries their conditions, matchedTemplates and affinityGroups.
 - apiGroups: [policy.one.alibabacloud.com]
   resources: [propagationpolicies, clusterpropagationpolicies]
   verbs: [get, list, watch]
@@ -123,7 +123,8 @@ dedicated hub. Each rule says why it is needed.
   resources: [resourcebindings/status]
   verbs: [patch, update]
 # Resource templates of every kind a policy may name (fleetController.templateResources): watched
-# cluster-wide, patched only to add and remove Spillway's finalizer. This is the one broad
+# cluster-wide, patched only to add and remove Spillway's finalizer and its placement
+# annotation (fleet.spillway.dev/placement). This is the one broad
 # right: policies may select templates in any namespace. Secrets are not in the default list.
 {{- range .Values.fleetController.templateResources }}
 - apiGroups: {{ toJson .apiGroups }}
