@@ -96,6 +96,49 @@ describe('binding status', () => {
     expect(again.events).toEqual([]);
   });
 
+  it('reports dependencies only with propagateDeps, with a Warning Event once per change', () => {
+    const refs = [{ kind: 'ConfigMap' as const, name: 'cfg', optional: false }];
+    const missing = { refs, missing: ['ConfigMap cfg'], problems: [], pending: false };
+    const out = bindingStatusOf(input({ dependencies: missing }));
+    expect(cond(out, 'DependenciesApplied')).toMatchObject({
+      status: 'False',
+      reason: 'DependencyMissing',
+      message: 'not on the hub: ConfigMap cfg',
+    });
+    expect(out.events).toEqual([
+      { type: 'Warning', reason: 'DependencyMissing', message: 'not on the hub: ConfigMap cfg' },
+    ]);
+    expect(bindingStatusOf(input({ dependencies: missing, previous: out.status })).events).toEqual(
+      [],
+    );
+    const conflict = {
+      refs,
+      missing: [],
+      problems: ['idc: a ConfigMap apps/cfg ...'],
+      pending: false,
+    };
+    const next = bindingStatusOf(input({ dependencies: conflict, previous: out.status }));
+    expect(next.events).toEqual([
+      {
+        type: 'Warning',
+        reason: 'DependenciesNotApplied',
+        message: 'idc: a ConfigMap apps/cfg ...',
+      },
+    ]);
+    const fixed = bindingStatusOf(
+      input({
+        dependencies: { refs, missing: [], problems: [], pending: false },
+        previous: next.status,
+      }),
+    );
+    expect(cond(fixed, 'DependenciesApplied')).toMatchObject({ status: 'True', reason: 'Applied' });
+    expect(fixed.events).toEqual([]);
+    // propagateDeps turned off: the condition goes.
+    expect(
+      cond(bindingStatusOf(input({ previous: fixed.status })), 'DependenciesApplied'),
+    ).toBeUndefined();
+  });
+
   it('says Ready only when every replica is ready', () => {
     expect(cond(bindingStatusOf(input({})), 'Ready')).toMatchObject({
       status: 'True',
