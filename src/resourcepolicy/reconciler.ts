@@ -114,6 +114,11 @@ export class NamespaceReconciler {
   private readonly suspended = new Map<string, (number | undefined)[]>();
   /** Per policy uid: units kube-scheduler lately could not place pods of an owner in. */
   private readonly refusals = new Map<string, Refusal[]>();
+  /** unitEligibility by unit and pod constraints, cleared at every pass (nodes change). */
+  private readonly eligibilityCache = new Map<
+    string,
+    { unitNodes: number; eligibleNodes: number }
+  >();
   private readonly gatedReporter: GatedPodsReporter;
 
   constructor(private readonly deps: ReconcilerDeps) {
@@ -125,6 +130,7 @@ export class NamespaceReconciler {
   /** Returns the delay after which the namespace must be looked at again, if any. */
   async reconcile(namespace: string): Promise<{ requeueAfterMs?: number; gated: number }> {
     const { deps } = this;
+    this.eligibilityCache.clear();
     const entries: ReadEntry[] = deps
       .policies(namespace)
       .map((raw) => ({ raw, ...readPolicy(raw) }));
@@ -230,12 +236,25 @@ export class NamespaceReconciler {
     if (fits > 0) return { fits, lowerPriorityPods: 0 };
     // No room: tell a unit the pod's own constraints rule out from one that is full. O(nodes),
     // only for pods that found no room.
-    const nodes = this.deps.nodes().map((n) => ({
-      name: n.metadata?.name ?? '',
-      labels: n.metadata?.labels ?? {},
-      taints: n.spec?.taints ?? [],
-    }));
-    const { unitNodes, eligibleNodes } = unitEligibility(pod, unit, nodes);
+    // Pods of one workload share their constraints: one answer per shape and unit per pass.
+    const key = JSON.stringify([
+      unit.resource,
+      unit.nodeSelector,
+      pod.spec?.nodeSelector,
+      pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution,
+      pod.spec?.tolerations,
+    ]);
+    let eligibility = this.eligibilityCache.get(key);
+    if (!eligibility) {
+      const nodes = this.deps.nodes().map((n) => ({
+        name: n.metadata?.name ?? '',
+        labels: n.metadata?.labels ?? {},
+        taints: n.spec?.taints ?? [],
+      }));
+      eligibility = unitEligibility(pod, unit, nodes);
+      this.eligibilityCache.set(key, eligibility);
+    }
+    const { unitNodes, eligibleNodes } = eligibility;
     if (unitNodes > 0 && eligibleNodes === 0)
       return { fits, lowerPriorityPods: 0, excludedByPod: true };
     const priority = pod.spec?.priority ?? 0;
