@@ -160,6 +160,40 @@ spec:
     expect(done.status?.completionTime).toBeDefined();
   }, 240_000);
 
+  it('reports a Job that failed in its member as Failed on the hub', async () => {
+    // No node has this label: the pod never runs and the deadline fails the member's Job.
+    apply(
+      hubInfo(),
+      `apiVersion: batch/v1
+kind: Job
+metadata: { name: doomed, namespace: ${NS} }
+spec:
+  backoffLimit: 0
+  activeDeadlineSeconds: 3
+  template:
+    spec:
+      restartPolicy: Never
+      nodeSelector: { spillway.dev/no-such-node: "true" }${podSpec('10m')}
+`,
+    );
+    const failed = await eventually(
+      hubInfo(),
+      'batch/v1',
+      'Job',
+      'doomed',
+      (j) =>
+        ((j.status?.conditions ?? []) as { type: string; status: string }[]).some(
+          (c) => c.type === 'Failed' && c.status === 'True',
+        ),
+      90_000,
+    );
+    expect(failed.status?.active ?? 0).toBe(0);
+    const message = ((failed.status?.conditions ?? []) as { type: string; message: string }[]).find(
+      (c) => c.type === 'Failed',
+    )?.message;
+    expect(message).toMatch(/failed in member clusters c/);
+  }, 120_000);
+
   it('propagates a CronJob, StatefulSet, DaemonSet and ReplicaSet, with workload status on the hub', async () => {
     apply(
       hubInfo(),
