@@ -388,4 +388,27 @@ describe('ResourcePolicy beside kube-scheduler', () => {
       return n === '2';
     });
   }, 240_000);
+
+  it('removes the gated_pods series of a deleted policy', async () => {
+    // Item 10: the gauge kept its last value after the policy was deleted.
+    const ns = await namespace('rp-metric');
+    await apply(
+      env.kubeconfig,
+      policyManifest('full', ns, {
+        selector: { app: 'web' },
+        units: [{ resource: 'ecs', nodeSelector: POOL_A, max: 0 }],
+      }),
+      deploymentManifest('web', ns, 1, '100m'),
+    );
+    const series = `spillway_resourcepolicy_gated_pods{namespace="${ns}",policy="full"} 1`;
+    await waitFor('the gauge reports the gated pod', 30_000, async () =>
+      (await env.metrics()).includes(series),
+    );
+    await kubectl(env.kubeconfig, ['-n', ns, 'delete', 'rsp', 'full']);
+    await waitFor(
+      'the series is gone',
+      30_000,
+      async () => !(await env.metrics()).includes(`namespace="${ns}",policy="full"`),
+    );
+  }, 120_000);
 });

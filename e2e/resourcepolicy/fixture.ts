@@ -8,6 +8,8 @@ import { installCrd, memberConfig, startController } from './support.js';
 export interface ControllerEnv {
   readonly kubeconfig: string;
   readonly core: CoreV1Api;
+  /** The running controller's /metrics text, as Prometheus would scrape it. */
+  metrics(): Promise<string>;
 }
 
 /**
@@ -16,7 +18,7 @@ export interface ControllerEnv {
  */
 export function useController(fleet: FleetFixture): ControllerEnv {
   let controller: ResourcePolicyController | undefined;
-  let env: ControllerEnv | undefined;
+  let env: Omit<ControllerEnv, 'metrics'> | undefined;
   beforeAll(async () => {
     const { kc, path } = memberConfig(fleet.state);
     await installCrd(kc);
@@ -34,6 +36,11 @@ export function useController(fleet: FleetFixture): ControllerEnv {
     get core(): CoreV1Api {
       if (!env) throw new Error('controller not started');
       return env.core;
+    },
+    metrics: async () => {
+      if (!controller?.healthPort) throw new Error('controller not started');
+      const res = await fetch(`http://127.0.0.1:${controller.healthPort}/metrics`);
+      return res.text();
     },
   };
 }
