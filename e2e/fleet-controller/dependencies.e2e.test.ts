@@ -278,7 +278,78 @@ describe('propagateDeps: dependencies follow the workload', () => {
     const untouched = await memberConfigMap(idc(), 'local-only');
     expect(untouched?.data).toEqual({ mine: 'yes' });
     expect(untouched?.metadata?.labels?.[MANAGED]).toBeUndefined();
+    await waitFor('DependenciesNotApplied Event', 30_000, async () =>
+      (
+        await hubCore().listNamespacedEvent({
+          namespace: NS,
+          fieldSelector: 'involvedObject.name=lonely',
+        })
+      ).items.some((e) => e.reason === 'DependenciesNotApplied' && e.type === 'Warning'),
+    );
   }, 150_000);
+
+  it('shares a ConfigMap that a policy also selects itself: its own placement leaving a member keeps it there while a workload needs it', async () => {
+    await hubCore().createNamespacedConfigMap({
+      namespace: NS,
+      body: { metadata: { name: 'shared-cfg' }, data: { LEVEL: '1' } },
+    });
+    const ownPolicy = (cluster: string) => `apiVersion: policy.one.alibabacloud.com/v1alpha1
+kind: PropagationPolicy
+metadata: { name: shared-cfg, namespace: ${NS} }
+spec:
+  resourceSelectors: [{ apiVersion: v1, kind: ConfigMap, name: shared-cfg }]
+  placement: { clusterAffinity: { clusterNames: [${cluster}] } }
+`;
+    kubectl(hubKc(), ['apply', '-f', '-'], ownPolicy(idc().name));
+    kubectl(hubKc(), ['apply', '-f', '-'], policy('reader', [['idc', [idc().name]]]));
+    await hubApps().createNamespacedDeployment({
+      namespace: NS,
+      body: workload('reader', 1, '100m', { configMap: 'shared-cfg' }),
+    });
+    await waitFor(
+      'shared-cfg in the IDC group, both as a copy and as a dependency',
+      60_000,
+      async () => {
+        const cm = await memberConfigMap(idc(), 'shared-cfg');
+        return (
+          cm?.metadata?.annotations?.['fleet.spillway.dev/binding'] ===
+            `${NS}/shared-cfg-configmap` &&
+          requiredBy(cm.metadata.labels).join() === 'reader-deployment'
+        );
+      },
+    );
+
+    // Its own policy moves it to the cloud: the IDC copy stays, since reader runs there.
+    kubectl(hubKc(), ['apply', '-f', '-'], ownPolicy(bj().name));
+    await waitFor(
+      'own copy in the cloud',
+      60_000,
+      async () => (await memberConfigMap(bj(), 'shared-cfg')) !== undefined,
+    );
+    await waitFor('the IDC copy is only a dependency now', 30_000, async () => {
+      const cm = await memberConfigMap(idc(), 'shared-cfg');
+      return (
+        cm !== undefined &&
+        cm.metadata?.annotations?.['fleet.spillway.dev/binding'] === undefined &&
+        requiredBy(cm.metadata?.labels).join() === 'reader-deployment'
+      );
+    });
+
+    // reader goes: the last claim on the IDC copy goes with it; the cloud copy is its own.
+    kubectl(hubKc(), ['delete', 'deploy', 'reader', `-n${NS}`, '--wait=false']);
+    await waitFor(
+      'IDC copy removed with reader',
+      60_000,
+      async () => (await memberConfigMap(idc(), 'shared-cfg')) === undefined,
+    );
+    expect((await memberConfigMap(bj(), 'shared-cfg'))?.data).toEqual({ LEVEL: '1' });
+    kubectl(hubKc(), ['delete', 'configmap', 'shared-cfg', `-n${NS}`, '--wait=false']);
+    await waitFor(
+      'cloud copy removed with its template',
+      60_000,
+      async () => (await memberConfigMap(bj(), 'shared-cfg')) === undefined,
+    );
+  }, 240_000);
 
   it('removes the dependencies with the workloads that used them', async () => {
     kubectl(hubKc(), ['delete', 'deploy', 'web', `-n${NS}`, '--wait=false']);
