@@ -209,8 +209,20 @@ export async function runFleetController(opts: FleetControllerOptions): Promise<
       );
     }, 200);
   };
-  policyCache.on((_o, e) => e !== 'resync' && policyChanged());
-  clusterPolicyCache.on((_o, e) => e !== 'resync' && policyChanged());
+  // A status-only update (ours: matchedTemplates, conditions) leaves the generation as it is and
+  // changes no placement: re-queueing every template for it would be a storm on a busy hub.
+  const seenGeneration = new Map<string, number | undefined>();
+  const onPolicyEvent = (o: KubernetesObject, e: 'add' | 'update' | 'delete' | 'resync') => {
+    if (e === 'resync') return;
+    const uid = o.metadata?.uid ?? '';
+    const generation = o.metadata?.generation;
+    if (e === 'update' && seenGeneration.has(uid) && seenGeneration.get(uid) === generation) return;
+    if (e === 'delete') seenGeneration.delete(uid);
+    else seenGeneration.set(uid, generation);
+    policyChanged();
+  };
+  policyCache.on(onPolicyEvent);
+  clusterPolicyCache.on(onPolicyEvent);
   // matchedTemplates and the cluster conditions depend on templates and members too.
   let policyStatusTimer: NodeJS.Timeout | undefined;
   const policyStatusChanged = () => {
