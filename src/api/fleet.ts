@@ -240,7 +240,7 @@ export const ResourceBindingConditionReasons = {
     ReplicasNotReady: 'ReplicasNotReady',
     /** A member workload reports ReplicaFailure (e.g. FailedCreate) or Progressing=False. */
     MemberWorkloadFailed: 'MemberWorkloadFailed',
-    /** The kind reports no replica status (only copies being applied is known). */
+    /** Readiness is not tracked for the kind (a Job, a ConfigMap): FullyApplied is what is known. */
     StatusNotReported: 'StatusNotReported',
   },
   DependenciesApplied: {

@@ -413,7 +413,8 @@ export class BindingReconciler {
       unknownClusters: placement.unknownClusters,
       replicas,
       withReplicas,
-      duplicated: placement.scheduling.type === 'Duplicated',
+      // A kind without replicas is one copy per cluster whatever the policy says: summed.
+      duplicated: placement.scheduling.type === 'Duplicated' && withReplicas,
       targets,
       ...(binding?.spec.clusters ? { previousTargets: binding.spec.clusters } : {}),
       ...(policy.spec.propagateDeps === true ? { dependencies: depReport } : {}),
@@ -893,7 +894,7 @@ export class BindingReconciler {
       ...(binding.metadata.generation !== undefined
         ? { generation: binding.metadata.generation }
         : {}),
-      reportsStatus: kindOf(template).counts !== undefined,
+      reportsStatus: kindOf(template).counts !== undefined && key.kind !== 'Job',
       result,
       workloads,
       now,

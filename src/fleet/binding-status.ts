@@ -62,7 +62,7 @@ export interface BindingStatusInput {
   replicas: number;
   /** Whether the kind has replicas at all (kinds without them get one copy per cluster). */
   withReplicas: boolean;
-  /** Whether member copies of this kind are watched for their status. */
+  /** Whether member copies of this kind report ready replicas (not a Job: it finishes). */
   reportsStatus: boolean;
   duplicated: boolean;
   result: ScheduleResult;
@@ -168,15 +168,18 @@ function readyCondition(i: BindingStatusInput, hub: HubWorkloadStatus): Conditio
       type: 'Ready',
       status: 'Unknown',
       reason: Rd.StatusNotReported,
-      message: `a ${i.kind} reports no replica status; FullyApplied tells whether the copies exist`,
+      message: `readiness is not tracked for a ${i.kind}: FullyApplied tells whether the copies exist, the hub object's status how they run`,
     };
   }
-  const want = i.withReplicas ? i.replicas : 0;
+  // Kinds without replicas (a DaemonSet) are ready when each copy runs what its member wants.
+  const want = i.withReplicas ? i.replicas : hub.replicas;
   const perCluster = current
     .map((w) => {
-      const share = i.duplicated
-        ? want
-        : (i.targets.find((t) => t.name === w.cluster)?.replicas ?? 0);
+      const share = !i.withReplicas
+        ? (w.status?.replicas ?? 0)
+        : i.duplicated
+          ? want
+          : (i.targets.find((t) => t.name === w.cluster)?.replicas ?? 0);
       return `${w.cluster} ${w.status?.readyReplicas ?? 0}/${share}`;
     })
     .join(', ');

@@ -147,6 +147,20 @@ describe('binding status', () => {
     });
     const half = bindingStatusOf(input({ workloads: [running('idc', 2, 1)] }));
     expect(cond(half, 'Ready')).toMatchObject({ status: 'False', reason: 'ReplicasNotReady' });
+    // A DaemonSet (no replicas of its own): ready when every copy runs what its member wants.
+    const ds = bindingStatusOf(
+      input({
+        withReplicas: false,
+        replicas: 1,
+        targets: [{ name: 'a' }, { name: 'b' }],
+        workloads: [running('a', 3), running('b', 2, 1)],
+      }),
+    );
+    expect(cond(ds, 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'ReplicasNotReady',
+      message: '4/5 ready: a 3/3, b 1/2',
+    });
     const other = bindingStatusOf(input({ reportsStatus: false }));
     expect(cond(other, 'Ready')).toMatchObject({ status: 'Unknown', reason: 'StatusNotReported' });
   });
