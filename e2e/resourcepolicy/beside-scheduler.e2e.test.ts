@@ -411,4 +411,36 @@ describe('ResourcePolicy beside kube-scheduler', () => {
       async () => !(await env.metrics()).includes(`namespace="${ns}",policy="full"`),
     );
   }, 120_000);
+
+  it('counts a pod in the unit it was sent to when units overlap', async () => {
+    // Item 5: unit 0 (every real node) contains pool B, unit 1; pods sent to unit 1 were
+    // counted in unit 0, so unit 1 never reached its max and status read 7/2,0/2,7.
+    const ns = await namespace('rp-overlap');
+    await apply(
+      env.kubeconfig,
+      policyManifest('web', ns, {
+        selector: { app: 'web' },
+        units: [
+          { resource: 'ecs', max: 2 },
+          { resource: 'ecs', nodeSelector: POOL_B, max: 2 },
+          { resource: 'eci' },
+        ],
+      }),
+      deploymentManifest('web', ns, 6, '100m'),
+    );
+    const list = await waitPods(env.core, ns, 'app=web', '6 Running web pods', runningN(6));
+    expect(byPool(list).eci).toBe(2);
+    await waitFor('status 2/2,2/2,2', 30_000, async () => {
+      const s = await kubectl(env.kubeconfig, [
+        '-n',
+        ns,
+        'get',
+        'rsp',
+        'web',
+        '-o',
+        'jsonpath={.status.summary}',
+      ]);
+      return s === '2/2,2/2,2';
+    });
+  }, 120_000);
 });
