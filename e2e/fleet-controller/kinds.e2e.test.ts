@@ -199,10 +199,9 @@ spec:
       hubInfo(),
       `apiVersion: batch/v1
 kind: CronJob
-metadata: { name: nightly, namespace: ${NS} }
+metadata: { name: every-minute, namespace: ${NS} }
 spec:
-  schedule: "0 3 * * *"
-  suspend: true
+  schedule: "* * * * *"
   jobTemplate:
     spec:
       template:
@@ -240,8 +239,8 @@ spec:
     spec:${podSpec('10m')}
 `,
     );
-    const cron = await eventually(idc(), 'batch/v1', 'CronJob', 'nightly');
-    expect(cron.spec).toMatchObject({ schedule: '0 3 * * *', suspend: true });
+    const cron = await eventually(idc(), 'batch/v1', 'CronJob', 'every-minute');
+    expect(cron.spec).toMatchObject({ schedule: '* * * * *' });
     const sts = await eventually(idc(), 'apps/v1', 'StatefulSet', 'db');
     expect(sts.spec?.replicas).toBe(2);
     await eventually(idc(), 'apps/v1', 'DaemonSet', 'agent');
@@ -430,4 +429,20 @@ spec:
     scale(12);
     await split(3, 9);
   }, 120_000);
+});
+
+describe('CronJob status', () => {
+  // Last in the file: the CronJob created above has had time to run once in its member.
+  it('shows the member runs of a CronJob on the hub', async () => {
+    const cron = await eventually(
+      hubInfo(),
+      'batch/v1',
+      'CronJob',
+      'every-minute',
+      (c) => c.status?.lastSuccessfulTime !== undefined,
+      120_000,
+    );
+    expect(cron.status?.lastScheduleTime).toBeDefined();
+    expect(cron.status?.active).toBeUndefined();
+  }, 150_000);
 });

@@ -368,7 +368,8 @@ export class BindingReconciler {
           cluster: t.name,
           applied: true,
           upToDate: live ? kind.upToDate(live) : !kind.plural,
-          ...(live?.status && kind.counts ? { status: kind.counts(live.status), live } : {}),
+          ...(live ? { live } : {}),
+          ...(live?.status && kind.counts ? { status: kind.counts(live.status) } : {}),
           waitingForCapacity: waitingHere,
         });
       } catch (err) {

@@ -252,6 +252,21 @@ function jobShareFields(template: TemplateObject, shares: readonly Share[]): Map
   );
 }
 
+/**
+ * A CronJob's hub status: the latest schedule and success times over its copies (as Karmada).
+ * `active` is left out: it would name Jobs that exist only in the members.
+ */
+function cronJobHubStatus(_t: TemplateObject, copies: readonly CopyView[]): Obj | undefined {
+  const times = (field: string) =>
+    copies.map((c) => c.live?.status?.[field]).filter((t): t is string => typeof t === 'string');
+  const out: Obj = {};
+  const scheduled = latest(times('lastScheduleTime'));
+  const succeeded = latest(times('lastSuccessfulTime'));
+  if (scheduled) out.lastScheduleTime = scheduled;
+  if (succeeded) out.lastSuccessfulTime = succeeded;
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
 // --- Service and PersistentVolumeClaim ----------------------------------------------------
 
 interface ManagedFieldsEntry {
@@ -445,7 +460,9 @@ export const KINDS: readonly KindEntry[] = [
   {
     key: 'batch/v1|CronJob',
     podTemplatePath: ['spec', 'jobTemplate', 'spec', 'template'],
+    plural: 'cronjobs',
     upToDate: () => true,
+    hubStatus: cronJobHubStatus,
   },
   { key: 'v1|Service', strip: stripService, upToDate: () => true },
   { key: 'v1|Secret', strip: (copy) => stripSecret(copy), upToDate: () => true },

@@ -137,7 +137,7 @@ dedicated hub. Each rule says why it is needed.
   resources: [deployments/status, statefulsets/status, replicasets/status, daemonsets/status]
   verbs: [patch, update]
 - apiGroups: [batch]
-  resources: [jobs/status]
+  resources: [jobs/status, cronjobs/status]
   verbs: [patch, update]
 # Events on templates and policies (Scheduled, ProvisioningRequested, Conflict, ...).
 - apiGroups: ['']

@@ -84,6 +84,7 @@ describe('the kinds table', () => {
       'apps/v1|ReplicaSet|replicasets',
       'apps/v1|DaemonSet|daemonsets',
       'batch/v1|Job|jobs',
+      'batch/v1|CronJob|cronjobs',
     ]);
     for (const k of KINDS) expect(k.hubStatus !== undefined).toBe(k.plural !== undefined);
   });
@@ -355,6 +356,21 @@ describe('hub status', () => {
         NOW,
       ),
     ).toMatchObject({ replicas: 3, currentReplicas: 1 });
+  });
+
+  it('reports the latest schedule and success of a CronJob, and nothing before the first run', () => {
+    const cron = kindOf({ apiVersion: 'batch/v1', kind: 'CronJob' });
+    const t = workload('batch/v1', 'CronJob', {});
+    expect(cron.hubStatus?.(t, [view('a', {}), view('b', {})], NOW)).toBeUndefined();
+    const a = view('a', { lastScheduleTime: '2026-12-01T03:00:00Z', active: [{ name: 'x' }] });
+    const b = view('b', {
+      lastScheduleTime: '2026-12-01T04:00:00Z',
+      lastSuccessfulTime: '2026-12-01T04:01:00Z',
+    });
+    expect(cron.hubStatus?.(t, [a, b], NOW)).toEqual({
+      lastScheduleTime: '2026-12-01T04:00:00Z',
+      lastSuccessfulTime: '2026-12-01T04:01:00Z',
+    });
   });
 
   describe('Job', () => {
