@@ -39,9 +39,26 @@ function splitGroup(
     order.forEach((k, j) => (out[k] = shares[j] ?? 0));
     return out;
   }
-  // Dynamic weight is the room itself (AvailableReplicas); static weights are the policy's.
-  const weights = s.weighting.kind === 'dynamic' ? rooms : members.map((m) => m.weight);
-  return divideByWeight(take, weights, rooms).shares;
+  // Dynamic weight is the room itself (AvailableReplicas).
+  if (s.weighting.kind === 'dynamic') return divideByWeight(take, rooms, rooms).shares;
+  // Static weights aim at the weighted split of what the group will hold: new replicas go where
+  // the group is furthest below its weights, so a split a cap or a weight change bent comes
+  // back to the weights as the workload grows (running replicas never move for it).
+  const weights = members.map((m) => m.weight);
+  const held = idx.map((i) => base[i] ?? 0);
+  const total = held.reduce((n, h) => n + h, take);
+  const target = divideByWeight(
+    total,
+    weights,
+    weights.map(() => Infinity),
+  ).shares;
+  const deficit = target.map((t, k) => Math.max(0, t - (held[k] ?? 0)));
+  const first = divideByWeight(take, deficit, rooms);
+  if (first.rest === 0) return first.shares;
+  // Room ran out where the weights want replicas: the rest goes by weight where room is left.
+  const left = rooms.map((r, k) => r - (first.shares[k] ?? 0));
+  const second = divideByWeight(first.rest, weights, left);
+  return first.shares.map((x, k) => x + (second.shares[k] ?? 0));
 }
 
 /** The clusters overflow goes to: lowest-priority group first, provisionable clusters first. */

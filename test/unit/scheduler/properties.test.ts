@@ -160,6 +160,39 @@ describe('scale-in properties (one group, every replica ready)', () => {
     );
   });
 
+  it('static weights: scaling out from below the weighted split lands exactly on it', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 4, maxLength: 4 }),
+        fc.integer({ min: 0, max: 40 }),
+        fc.array(fc.integer({ min: 0, max: 100 }), { minLength: 4, maxLength: 4 }),
+        (weights, to, cuts) => {
+          const scheduling = weighted(
+            NAMES.map((n, i) => ({ clusterNames: [n], weight: weights[i] ?? 1 })),
+          );
+          const fresh = (replicas: number) =>
+            schedule({
+              replicas,
+              groups: group,
+              scheduling,
+              clusters: NAMES.map((name) => ({ name, cur: 0, avail: 100 })),
+            });
+          const target = fresh(to);
+          // Any state at or below the target split, e.g. left by caps or failover.
+          const held = NAMES.map((n, i) => Math.floor((countOf(target, n) * (cuts[i] ?? 0)) / 100));
+          const r = schedule({
+            replicas: to,
+            groups: group,
+            scheduling,
+            clusters: NAMES.map((name, i) => ({ name, cur: held[i] ?? 0, avail: 100 })),
+          });
+          for (const n of NAMES) expect(countOf(r, n)).toBe(countOf(target, n));
+        },
+      ),
+      RUNS,
+    );
+  });
+
   it('dynamic weights: every cluster keeps its proportional share of what it held', () => {
     fc.assert(
       fc.property(

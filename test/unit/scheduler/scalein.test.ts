@@ -127,6 +127,20 @@ describe('scale-in keeps the division', () => {
     ]);
   });
 
+  it('lets scale-out bring a bent static split back toward the weights', () => {
+    // b could take only 3 of 8 earlier; now it has room, and 4 more all go to b.
+    const r = run({
+      groups: groups({ g: ['a', 'b'] }),
+      scheduling: weighted([
+        { clusterNames: ['a'], weight: 1 },
+        { clusterNames: ['b'], weight: 3 },
+      ]),
+      replicas: 12,
+      clusters: [cluster('a', 5, 100), cluster('b', 3, 100)],
+    });
+    expect(counts(r)).toEqual({ a: 5, b: 7 });
+  });
+
   it('lets a cluster the static weights no longer name give back first', () => {
     const r = run({
       groups: groups({ g: ['a', 'b', 'old'] }),
