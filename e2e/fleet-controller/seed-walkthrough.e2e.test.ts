@@ -95,10 +95,25 @@ describe('seed walkthrough: elastic scheduling with multi-cluster priorities', (
       const pods = await qwen3Pods('bj');
       return pods.length === 2 && pods.every(isRunning);
     });
-    const gpuNodes = (await clients(kubeConfigFor(bj())).core.listNode()).items.filter(
-      (n) => n.status?.allocatable?.['nvidia.com/gpu'] === '1',
-    );
-    expect(gpuNodes).toHaveLength(2);
+    const gpuNodes = async () =>
+      (await clients(kubeConfigFor(bj())).core.listNode()).items.filter(
+        (n) => n.status?.allocatable?.['nvidia.com/gpu'] === '1',
+      ).length;
+    expect(await gpuNodes()).toBe(2);
+    // The pods name their request the way cluster-autoscaler expects, so the simulated cloud
+    // serves them through it alone: no third node, however the waiting count moved meanwhile.
+    for (const p of await qwen3Pods('bj'))
+      expect(p.metadata?.annotations).toMatchObject({
+        'cluster-autoscaler.kubernetes.io/consume-provisioning-request':
+          'qwen3-deployment-capacity',
+        'cluster-autoscaler.kubernetes.io/provisioning-class-name':
+          'best-effort-atomic-scale-up.autoscaling.x-k8s.io',
+      });
+    const watchUntil = Date.now() + 12_000; // past the pool's scale-up delay
+    while (Date.now() < watchUntil) {
+      expect(await gpuNodes()).toBeLessThanOrEqual(2);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
     await waitFor('hub status 4/4', 30_000, async () => {
       const s = await hubStatus();
       return s.replicas === 4 && s.readyReplicas === 4 && s.observedGeneration === s.generation;

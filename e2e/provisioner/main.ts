@@ -51,8 +51,14 @@ const delayOverride =
     ? undefined
     : Number(values['scale-up-delay-seconds']);
 
-/** Annotation by which a pod says a ProvisioningRequest already covers it (cluster-autoscaler's). */
-const CONSUME_PR = 'autoscaling.x-k8s.io/consume-provisioning-request';
+/**
+ * Annotations by which a pod says a ProvisioningRequest covers it (cluster-autoscaler's current
+ * key and its deprecated one): such pods get nodes through their request, not on their own.
+ */
+const CONSUME_PR = [
+  'cluster-autoscaler.kubernetes.io/consume-provisioning-request',
+  'autoscaling.x-k8s.io/consume-provisioning-request',
+];
 const CHECK_CAPACITY = 'check-capacity.autoscaling.x-k8s.io';
 const setMergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const PR = {
@@ -160,7 +166,7 @@ class MemberProvisioner {
     const poolNodes = this.poolNodes(nodeList.items, podList.items);
     const pending = podList.items
       .filter(isUnschedulable)
-      .filter((p) => !p.metadata?.annotations?.[CONSUME_PR]);
+      .filter((p) => !CONSUME_PR.some((k) => p.metadata?.annotations?.[k]));
     const byPool = assignPools(
       pending.map((p) => pendingOf(p.spec)),
       this.shapes,

@@ -4,6 +4,7 @@
  */
 import type { Condition, ResourceList, TypeMeta } from './meta.js';
 import type { AutoScaling, FailoverBehavior, Placement, RebalanceBehavior } from './policy.js';
+import { withSuffix } from '../util/names.js';
 
 export const FLEET_GROUP = 'fleet.spillway.dev';
 export const FLEET_VERSION = 'v1alpha1';
@@ -165,6 +166,8 @@ export interface TargetCluster {
   replicas?: number;
   /** The clusterAffinities group the cluster was chosen from. */
   affinityName?: string;
+  /** Of `replicas`, how many wait for capacity there (durable: read back as the next input). */
+  waitingForCapacity?: number;
   /** Why the cluster holds this count, for people. */
   reason?: string;
 }
@@ -210,6 +213,8 @@ export const ResourceBindingConditionTypes = {
   Ready: 'Ready',
   /** propagateDeps: the pod template's ConfigMaps, Secrets, ... are where the replicas are. */
   DependenciesApplied: 'DependenciesApplied',
+  /** Members asked for nodes (ProvisioningRequest) answer, or nobody needed to be asked. */
+  Provisioning: 'Provisioning',
 } as const;
 
 /** Reasons per ResourceBinding condition type (docs/fleet-controller.md lists what to do). */
@@ -222,6 +227,11 @@ export const ResourceBindingConditionReasons = {
     NoCluster: 'NoCluster',
     /** The scheduler refused its input (a count out of range); retried only on a change. */
     InvalidInput: 'InvalidInput',
+    /**
+     * No policy selects the template any more while the one that placed it exists: the copies
+     * are kept as they are, nothing is scheduled.
+     */
+    Unclaimed: 'Unclaimed',
   },
   FullyApplied: {
     Applied: 'Applied',
@@ -249,6 +259,14 @@ export const ResourceBindingConditionReasons = {
     DependencyMissing: 'DependencyMissing',
     /** A copy could not be written: member unreachable, a foreign object, an API error. */
     NotApplied: 'NotApplied',
+  },
+  Provisioning: {
+    /** No replica waits for nodes. */
+    NoneNeeded: 'NoneNeeded',
+    /** Members are asked for nodes for the replicas waiting there. */
+    Requested: 'Requested',
+    /** A member's autoscaler refused (e.g. CapacityLimitReached); its replicas spill over. */
+    ProvisioningFailed: 'ProvisioningFailed',
   },
 } as const;
 
@@ -294,7 +312,10 @@ export interface ResourceBinding extends TypeMeta<typeof FLEET_API_VERSION, 'Res
   status?: ResourceBindingStatus;
 }
 
-/** The binding of a template is named `<name>-<kind in lower case>` in its namespace. */
+/**
+ * The binding of a template is named `<name>-<kind in lower case>` in its namespace; a name too
+ * long for that is cut and given a hash of the whole, so every valid template name binds.
+ */
 export function bindingName(templateName: string, kind: string): string {
-  return `${templateName}-${kind.toLowerCase()}`;
+  return withSuffix(templateName, `-${kind.toLowerCase()}`);
 }

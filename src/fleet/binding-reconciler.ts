@@ -5,6 +5,7 @@
  * Idempotent: every step reads the current state and writes only differences.
  */
 import {
+  CoreV1Api,
   CustomObjectsApi,
   KubernetesObjectApi,
   PatchStrategy,
@@ -19,6 +20,7 @@ import {
   FLEET_GROUP,
   FLEET_VERSION,
   DEFAULT_PROVISIONING_CLASS,
+  ResourceBindingConditionReasons as R,
   bindingName,
   type ResourceBinding,
   type ResourceBindingSpec,
@@ -44,6 +46,7 @@ import { keepImmutable, kindOf, podSelectorOf, replicasOf, shareFields } from '.
 import { hasReplicas, memberCopy, type TemplateObject } from './member-copy.js';
 import {
   BINDING_ANNOTATION,
+  BINDING_FINALIZER,
   FIELD_MANAGER,
   PLACEMENT_ANNOTATION,
   TEMPLATE_FINALIZER,
@@ -52,24 +55,23 @@ import {
 } from './ownership.js';
 import { resolvePlacement } from './placement.js';
 import { choosePolicy } from './policy-match.js';
+import { consumeAnnotations, provisioningName, type ProvisioningAsk } from './provisioning.js';
 import {
-  PR_BINDING_LABEL,
-  PR_GROUP,
-  PR_PLURAL,
-  PR_VERSION,
-  podTemplateManifest,
-  provisioningName,
-  provisioningRequestManifest,
-  type ProvisioningAsk,
-} from './provisioning.js';
+  deleteRequests,
+  readRequest,
+  syncRequest,
+  type MemberRequest,
+} from './provisioning-sync.js';
 import { podTemplateOf, replicaRequirements } from './requirements.js';
 import {
+  TemplateEventReasons,
   bindingStatusOf,
+  failureText,
   invalidInputCondition,
   placementText,
   templateStatusOf,
-  TemplateEventReasons,
   type BindingStatusInput,
+  type ProvisioningFailure,
 } from './binding-status.js';
 import { healthInput, podlessReplicas } from './workload-health.js';
 import type { MemberWorkload } from './status-aggregate.js';
@@ -101,9 +103,12 @@ function previousClusters(b: ResourceBinding | undefined): string[] {
 
 function previousResult(b: ResourceBinding | undefined): ScheduleResult | undefined {
   if (!b?.spec.clusters) return undefined;
+  // Bindings written before the spec carried it have it only in their status.
   const waitingOf = new Map(
     (b.status?.aggregatedStatus ?? []).map((s) => [s.clusterName, s.waitingForCapacity ?? 0]),
   );
+  for (const c of b.spec.clusters)
+    if (c.waitingForCapacity !== undefined) waitingOf.set(c.name, c.waitingForCapacity);
   const clusters = b.spec.clusters.map((c) => ({
     cluster: c.name,
     replicas: c.replicas ?? 0,
@@ -114,12 +119,29 @@ function previousResult(b: ResourceBinding | undefined): ScheduleResult | undefi
   return { clusters, waiting: b.status?.waitingForCapacity ?? 0, unplaced: 0, provision: [] };
 }
 
+/** Adds annotations to the pod template of a copy (kinds without one are left alone). */
+function addPodAnnotations(copy: TemplateObject, annotations: Record<string, string>): void {
+  const tpl = copy.spec?.template as
+    { metadata?: { annotations?: Record<string, string> } } | undefined;
+  if (!tpl) return;
+  tpl.metadata = { ...tpl.metadata, annotations: { ...tpl.metadata?.annotations, ...annotations } };
+}
+
 export class BindingReconciler {
   private readonly objects: KubernetesObjectApi;
   private readonly custom: CustomObjectsApi;
   private readonly dependencies: DependencySyncer;
+  private readonly core: CoreV1Api;
+  /**
+   * Bindings deleted by hand under a live template, by template key: their placement carries
+   * over to the binding that replaces them, so no running replica moves.
+   */
+  private readonly carried = new Map<string, ResourceBinding>();
+  /** uids of refused ProvisioningRequests already counted and reported. */
+  private readonly failedRequests = new Set<string>();
 
   constructor(private readonly deps: ReconcilerDeps) {
+    this.core = deps.hub.makeApiClient(CoreV1Api);
     this.objects = KubernetesObjectApi.makeApiClient(deps.hub);
     this.custom = deps.hub.makeApiClient(CustomObjectsApi);
     this.dependencies = new DependencySyncer(deps.hub, deps.members);
@@ -138,23 +160,28 @@ export class BindingReconciler {
     // result, and a cluster holding replicas could be forgotten (and its copy orphaned).
     const binding = await this.readBinding(key.namespace, bName);
 
-    if (!template || template.metadata.deletionTimestamp) {
-      // The template is going: its copies go too, unless the policy said to keep them. Without
-      // the binding nobody knows what the policy said (it is deleted after the first pass), so
-      // nothing is removed then.
+    const deleting = !template || template.metadata.deletionTimestamp !== undefined;
+    if (deleting || binding?.metadata.deletionTimestamp) {
+      // A binding deleted under a live template is only let go (copies kept, result carried
+      // over to the binding that replaces it), unless its whole namespace is going: then the
+      // template follows, and the copies must be removed while someone still remembers them.
+      const teardown = deleting || (await this.namespaceTerminating(key.namespace));
       if (binding) {
-        await this.removeCopies(
-          key,
-          binding,
-          binding.spec.preserveResourcesOnDeletion ?? false,
-          log,
-        );
-        await this.releaseDependencies(key, binding, log);
-        await this.deleteBinding(key.namespace, bName);
+        if (teardown)
+          await this.removeCopies(
+            key,
+            binding,
+            binding.spec.preserveResourcesOnDeletion ?? false,
+            log,
+          );
+        else this.carried.set(keyText, binding);
+        if (teardown) this.carried.delete(keyText);
+        if (teardown) await this.releaseDependencies(key, binding, log);
+        await this.releaseBinding(binding);
       }
-      this.deps.metrics.forgetWorkload(key);
-      if (template) await this.setFinalizer(template, false);
-      return undefined;
+      if (teardown) this.deps.metrics.forgetWorkload(key);
+      if (template && teardown) await this.setFinalizer(template, TEMPLATE_FINALIZER, false);
+      return teardown ? undefined : { requeueAfterMs: 500 };
     }
 
     const choice = choosePolicy(
@@ -167,27 +194,11 @@ export class BindingReconciler {
       },
       this.deps.policies(),
     );
-    if (!choice) {
-      if (binding) {
-        log.info('no policy claims the template any more; removing its copies');
-        await this.removeCopies(
-          key,
-          binding,
-          binding.spec.preserveResourcesOnDeletion ?? false,
-          log,
-        );
-        await this.releaseDependencies(key, binding, log);
-        await this.deleteBinding(key.namespace, bName);
-      }
-      // No copies are Spillway's any more: counts and conditions from them would be stale.
-      this.deps.metrics.forgetWorkload(key);
-      await this.clearTemplateStatus(key, template);
-      await this.setFinalizer(template, false);
-      await this.annotatePlacement(template, undefined);
-      return undefined;
-    }
+    if (!choice) return this.unclaimed(key, template, binding, log);
     const policy = choice.policy;
-    await this.setFinalizer(template, true);
+    await this.setFinalizer(template, TEMPLATE_FINALIZER, true);
+    // What the last binding placed where: the live one, or the one a hand deletion replaced.
+    const remembered = binding ?? this.carried.get(keyText);
 
     const placement = resolvePlacement(policy.spec.placement, this.deps.members.infos());
     const kind = kindOf(template);
@@ -205,7 +216,7 @@ export class BindingReconciler {
     // Scheduler input: every cluster the placement names or that holds a copy now.
     const names = new Set([
       ...placement.groups.flatMap((g) => g.clusters),
-      ...this.clustersWithCopies(key, binding),
+      ...this.clustersWithCopies(key, remembered),
     ]);
     // Estimates from a member whose caches are still filling would read as "no room".
     const filling = [...names].filter((n) => {
@@ -219,8 +230,15 @@ export class BindingReconciler {
       log.debug('waiting for member caches', { members: filling });
       return { requeueAfterMs: 500 };
     }
-    const prev = previousResult(binding);
+    const prev = previousResult(remembered);
     const prevOf = new Map((prev?.clusters ?? []).map((c) => [c.cluster, c]));
+    // Requests of members where replicas wait for nodes: a refused one ends the waiting.
+    const requests = new Map<string, MemberRequest | undefined>();
+    for (const c of prev?.clusters ?? []) {
+      const conn = this.deps.members.get(c.cluster)?.connection;
+      if (c.waiting > 0 && conn?.probeResult.ready && conn.probeResult.provisioningRequestSupported)
+        requests.set(c.cluster, await readRequest(conn.kubeConfig, key.namespace, bName));
+    }
     const states: ClusterState[] = [...names].sort().map((name) => {
       const m = this.deps.members.get(name);
       const conn = m?.connection;
@@ -248,9 +266,14 @@ export class BindingReconciler {
         cur,
         avail,
         canProvision,
-        notReadySeconds: conn ? conn.notReadySeconds(now) : Number.MAX_SAFE_INTEGER,
-        // A cluster that can provision keeps its waiting replicas: nodes are on the way.
-        stuck: canProvision && ecsProvision ? 0 : stuck,
+        // A member that is not registered any more (or is being removed) is failed at once.
+        failed: !m || m.spec.metadata.deletionTimestamp !== undefined,
+        notReady: !conn?.probeResult.ready,
+        notReadySeconds: conn ? conn.notReadySeconds(now) : 0,
+        // A cluster that can provision keeps its waiting replicas while nodes are on the way;
+        // once its autoscaler refused, they follow the spill-over timeout like any others.
+        stuck:
+          canProvision && ecsProvision && requests.get(name)?.state.phase !== 'failed' ? 0 : stuck,
       };
       if (copy?.status && kind.counts)
         return { ...state, ready: Math.min(cur, kind.counts(copy.status).readyReplicas ?? 0) };
@@ -289,6 +312,7 @@ export class BindingReconciler {
         name: c.cluster,
         ...(withReplicas ? { replicas: c.replicas } : {}),
         ...(c.group ? { affinityName: c.group } : {}),
+        ...(withReplicas && c.waiting > 0 ? { waitingForCapacity: c.waiting } : {}),
         reason: c.reason,
       }));
     this.deps.metrics.observeSchedule(key, targets, result);
@@ -318,6 +342,7 @@ export class BindingReconciler {
     if (policy.spec.placement) spec.placement = policy.spec.placement;
     if (policy.spec.autoScaling) spec.autoScaling = policy.spec.autoScaling;
     const applied = await this.applyBinding(key, template, spec);
+    this.carried.delete(keyText);
 
     // Syncer: copies where the result puts replicas, none elsewhere.
     const workloads: MemberWorkload[] = [];
@@ -351,6 +376,19 @@ export class BindingReconciler {
           withReplicas ? (t.replicas ?? 0) : undefined,
           shares.get(t.name),
         );
+        const member = this.deps.members.get(t.name);
+        if (
+          ecsProvision &&
+          member?.spec.spec.provisioning?.enabled === true &&
+          conn.probeResult.provisioningRequestSupported
+        )
+          addPodAnnotations(
+            copy,
+            consumeAnnotations(
+              bName,
+              member.spec.spec.provisioning.provisioningClassName ?? DEFAULT_PROVISIONING_CLASS,
+            ),
+          );
         const outcome = await this.applyCopy(conn.kubeConfig, copy, template);
         if (outcome === 'conflict') {
           conflicts.push(t.name);
@@ -382,7 +420,7 @@ export class BindingReconciler {
         log.warn('could not apply member copy', { member: t.name, error: errorMessage(err) });
       }
     }
-    for (const name of this.clustersWithCopies(key, binding)) {
+    for (const name of this.clustersWithCopies(key, remembered)) {
       if (keep.has(name)) continue;
       try {
         await this.removeCopy(name, key, log);
@@ -406,7 +444,15 @@ export class BindingReconciler {
       log,
     );
 
-    await this.syncProvisioning(key, template, bName, result, ecsProvision, log);
+    const refused = await this.syncProvisioning(
+      key,
+      template,
+      bName,
+      result,
+      ecsProvision,
+      requests,
+      log,
+    );
     await this.writeStatus(key, template, bName, applied, workloads, result, {
       conflicts,
       tiedWith: choice.tiedWith.map((p) => p.metadata.name ?? ''),
@@ -419,6 +465,7 @@ export class BindingReconciler {
       targets,
       ...(binding?.spec.clusters ? { previousTargets: binding.spec.clusters } : {}),
       ...(policy.spec.propagateDeps === true ? { dependencies: depReport } : {}),
+      refused,
     });
 
     const settled =
@@ -479,30 +526,134 @@ export class BindingReconciler {
     await this.deps.recorder.record(this.ref(t), type, reason, message);
   }
 
-  private async setFinalizer(template: TemplateObject, present: boolean): Promise<void> {
-    const finalizers = (template.metadata.finalizers as string[] | undefined) ?? [];
-    const has = finalizers.includes(TEMPLATE_FINALIZER);
+  /** Adds or removes one finalizer, guarded by resourceVersion so a concurrent change wins. */
+  private async setFinalizer(
+    obj: { apiVersion: string; kind: string; metadata: TemplateObject['metadata'] },
+    finalizer: string,
+    present: boolean,
+  ): Promise<void> {
+    const finalizers = (obj.metadata.finalizers as string[] | undefined) ?? [];
+    const has = finalizers.includes(finalizer);
     if (has === present) return;
-    const next = present
-      ? [...finalizers, TEMPLATE_FINALIZER]
-      : finalizers.filter((f) => f !== TEMPLATE_FINALIZER);
-    // resourceVersion makes the merge patch fail on a concurrent change instead of losing it.
-    await this.objects.patch(
-      {
-        apiVersion: template.apiVersion,
-        kind: template.kind,
-        metadata: {
-          name: template.metadata.name,
-          namespace: template.metadata.namespace,
-          resourceVersion: template.metadata.resourceVersion as string,
-          finalizers: next,
+    const next = present ? [...finalizers, finalizer] : finalizers.filter((f) => f !== finalizer);
+    try {
+      await this.objects.patch(
+        {
+          apiVersion: obj.apiVersion,
+          kind: obj.kind,
+          metadata: {
+            name: obj.metadata.name,
+            namespace: obj.metadata.namespace,
+            resourceVersion: obj.metadata.resourceVersion as string,
+            finalizers: next,
+          },
         },
+        undefined,
+        undefined,
+        FIELD_MANAGER,
+        undefined,
+        PatchStrategy.MergePatch,
+      );
+    } catch (err) {
+      // Gone already: nothing left to hold or release.
+      if ((err as { code?: number }).code !== 404) throw err;
+    }
+  }
+
+  /** Lets a binding go: its finalizer off, then the object deleted (if nobody did yet). */
+  private async releaseBinding(binding: ResourceBinding): Promise<void> {
+    await this.setFinalizer(
+      binding as unknown as {
+        apiVersion: string;
+        kind: string;
+        metadata: TemplateObject['metadata'];
       },
-      undefined,
-      undefined,
-      FIELD_MANAGER,
-      undefined,
-      PatchStrategy.MergePatch,
+      BINDING_FINALIZER,
+      false,
+    );
+    if (!binding.metadata.deletionTimestamp)
+      await this.deleteBinding(binding.metadata.namespace ?? '', binding.metadata.name ?? '');
+  }
+
+  private async namespaceTerminating(namespace: string): Promise<boolean> {
+    try {
+      const ns = await this.core.readNamespace({ name: namespace });
+      return ns.metadata?.deletionTimestamp !== undefined;
+    } catch (err) {
+      if ((err as { code?: number }).code === 404) return true;
+      throw err;
+    }
+  }
+
+  /**
+   * No policy selects the template any more. If the policy that placed it still exists (a label
+   * or selector edit), the copies stay as they are, as Karmada does: a one-label edit must never
+   * be an outage. They go when that policy is deleted, or with the template.
+   */
+  private async unclaimed(
+    key: TemplateKey,
+    template: TemplateObject,
+    binding: ResourceBinding | undefined,
+    log: Logger,
+  ): Promise<ReconcileResult | undefined> {
+    if (binding && this.policyExists(binding.spec.policy)) {
+      const ref = binding.spec.policy;
+      const message = `no policy selects this template any more; its copies stay as they are until a policy selects it again, ${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ''}${ref.name} is deleted, or the template is deleted`;
+      const current = binding.status?.conditions?.find((c) => c.type === 'Scheduled');
+      if (current?.reason !== R.Scheduled.Unclaimed) {
+        log.info('template no longer selected; copies kept', { policy: ref.name });
+        await this.recordOnce(template, 'Warning', TemplateEventReasons.Unclaimed, message);
+        await this.writeCondition(binding, {
+          type: 'Scheduled',
+          status: 'False',
+          reason: R.Scheduled.Unclaimed,
+          message,
+          ...(binding.metadata.generation !== undefined
+            ? { observedGeneration: binding.metadata.generation }
+            : {}),
+        });
+      }
+      return undefined;
+    }
+    if (binding) {
+      log.info('the policy that placed the template is gone; removing its copies');
+      await this.removeCopies(key, binding, binding.spec.preserveResourcesOnDeletion ?? false, log);
+      await this.releaseDependencies(key, binding, log);
+      await this.releaseBinding(binding);
+    }
+    // No copies are Spillway's any more: counts and conditions from them would be stale.
+    this.deps.metrics.forgetWorkload(key);
+    await this.clearTemplateStatus(key, template);
+    await this.setFinalizer(template, TEMPLATE_FINALIZER, false);
+    await this.annotatePlacement(template, undefined);
+    return undefined;
+  }
+
+  private policyExists(ref: ResourceBindingSpec['policy']): boolean {
+    return this.deps
+      .policies()
+      .some(
+        (p) =>
+          p.kind === ref.kind &&
+          p.metadata.name === ref.name &&
+          (p.metadata.namespace ?? '') === (ref.namespace ?? ''),
+      );
+  }
+
+  private async patchBindingConditions(
+    binding: ResourceBinding,
+    conditions: NonNullable<ResourceBinding['status']>['conditions'],
+  ): Promise<void> {
+    await this.custom.patchNamespacedCustomObjectStatus(
+      {
+        group: FLEET_GROUP,
+        version: FLEET_VERSION,
+        plural: 'resourcebindings',
+        namespace: binding.metadata.namespace ?? '',
+        name: binding.metadata.name ?? '',
+        body: { status: { conditions } },
+      },
+      mergePatch,
     );
   }
 
@@ -517,6 +668,9 @@ export class BindingReconciler {
       metadata: {
         name: bindingName(key.name, key.kind),
         namespace: key.namespace,
+        // Held until the member copies are gone, whatever deletes the binding (the template's
+        // finalizer path, the garbage collector, or the namespace controller).
+        finalizers: [BINDING_FINALIZER],
         // The hub's garbage collector removes the binding with its template.
         ownerReferences: [
           {
@@ -634,12 +788,7 @@ export class BindingReconciler {
     } catch (err) {
       if ((err as { code?: number }).code !== 404) throw err;
     }
-    await this.cleanupProvisioning(
-      conn.kubeConfig,
-      key.namespace,
-      bindingName(key.name, key.kind),
-      new Set(),
-    );
+    await deleteRequests(conn.kubeConfig, key.namespace, bindingName(key.name, key.kind));
   }
 
   /** Withdraws the binding's dependency copies (unless the policy preserves copies). */
@@ -673,124 +822,75 @@ export class BindingReconciler {
       await this.removeCopy(member, key, log);
   }
 
+  /**
+   * Brings each member's ProvisioningRequest for this binding to the replicas waiting there, and
+   * returns the requests the members' autoscalers refused.
+   */
   private async syncProvisioning(
     key: TemplateKey,
     template: TemplateObject,
     bName: string,
     result: ScheduleResult,
     ecsProvision: boolean,
+    requests: ReadonlyMap<string, MemberRequest | undefined>,
     log: Logger,
-  ): Promise<void> {
+  ): Promise<ProvisioningFailure[]> {
     const pod = podTemplateOf(template);
+    const failures: ProvisioningFailure[] = [];
     for (const entry of result.clusters) {
       const m = this.deps.members.get(entry.cluster);
       const conn = m?.connection;
-      if (!conn?.probeResult.ready) continue;
+      if (!conn?.probeResult.ready || !conn.probeResult.provisioningRequestSupported) continue;
       const signal = result.provision.find((p) => p.cluster === entry.cluster);
-      const want = new Set<string>();
-      if (
-        ecsProvision &&
-        signal &&
-        signal.replicas > 0 &&
-        pod?.spec &&
-        conn.probeResult.provisioningRequestSupported
-      ) {
-        const ask: ProvisioningAsk = {
-          namespace: key.namespace,
-          workload: key.name,
-          bindingName: bName,
-          podSpec: pod.spec,
-          podLabels: pod.metadata?.labels ?? {},
-          count: signal.replicas,
-          className: m?.spec.spec.provisioning?.provisioningClassName ?? DEFAULT_PROVISIONING_CLASS,
+      const count = ecsProvision && pod?.spec ? (signal?.replicas ?? 0) : 0;
+      // Nothing asked before and nothing to ask now: no request can exist.
+      if (count === 0 && !requests.has(entry.cluster)) continue;
+      const ask: ProvisioningAsk = {
+        namespace: key.namespace,
+        bindingName: bName,
+        podSpec: pod?.spec ?? {},
+        podLabels: pod?.metadata?.labels ?? {},
+        count,
+        className: m?.spec.spec.provisioning?.provisioningClassName ?? DEFAULT_PROVISIONING_CLASS,
+      };
+      const existing = requests.has(entry.cluster)
+        ? requests.get(entry.cluster)
+        : await readRequest(conn.kubeConfig, key.namespace, bName);
+      const action = await syncRequest(conn.kubeConfig, ask, existing);
+      const name = `${key.namespace}/${provisioningName(bName)}`;
+      if (action === 'create' || action === 'recreate') {
+        log.info('asked member for capacity', {
+          member: entry.cluster,
+          replicas: count,
+          request: name,
+        });
+        this.deps.metrics.provisioningRequests.inc({ cluster: entry.cluster });
+        await this.recordOnce(
+          template,
+          'Normal',
+          'ProvisioningRequested',
+          `asked ${entry.cluster} for nodes for ${count} replicas (ProvisioningRequest ${name})`,
+        );
+      } else if (action === 'none' && existing?.state.phase === 'failed' && count > 0) {
+        const failure = {
+          cluster: entry.cluster,
+          reason: existing.state.reason ?? 'Failed',
+          message: existing.state.message ?? '',
         };
-        want.add(provisioningName(ask));
-        const created = await this.ensureProvisioning(conn.kubeConfig, ask);
-        if (created) {
-          log.info('asked member for capacity', {
-            member: entry.cluster,
-            replicas: signal.replicas,
-            request: provisioningName(ask),
-          });
-          this.deps.metrics.provisioningRequests.inc({ cluster: entry.cluster });
+        failures.push(failure);
+        if (!this.failedRequests.has(existing.uid)) {
+          this.failedRequests.add(existing.uid);
+          this.deps.metrics.provisioningFailures.inc({ cluster: entry.cluster });
           await this.recordOnce(
             template,
-            'Normal',
-            'ProvisioningRequested',
-            `asked ${entry.cluster} for nodes for ${signal.replicas} replicas (ProvisioningRequest ${key.namespace}/${provisioningName(ask)})`,
+            'Warning',
+            TemplateEventReasons.ProvisioningFailed,
+            failureText(failure),
           );
         }
       }
-      await this.cleanupProvisioning(conn.kubeConfig, key.namespace, bName, want);
     }
-  }
-
-  private async ensureProvisioning(kc: KubeConfig, ask: ProvisioningAsk): Promise<boolean> {
-    const api = KubernetesObjectApi.makeApiClient(kc);
-    const pr = provisioningRequestManifest(ask) as unknown as KubernetesObject;
-    try {
-      await api.read({
-        apiVersion: pr.apiVersion ?? '',
-        kind: pr.kind ?? '',
-        metadata: { name: pr.metadata?.name ?? '', namespace: ask.namespace },
-      });
-      return false;
-    } catch (err) {
-      if ((err as { code?: number }).code !== 404) throw err;
-    }
-    await api.patch(
-      podTemplateManifest(ask) as unknown as KubernetesObject,
-      undefined,
-      undefined,
-      FIELD_MANAGER,
-      true,
-      PatchStrategy.ServerSideApply,
-    );
-    await api.create(pr);
-    return true;
-  }
-
-  /** Deletes this binding's requests (and their pod templates) other than `keep`. */
-  private async cleanupProvisioning(
-    kc: KubeConfig,
-    namespace: string,
-    bName: string,
-    keep: Set<string>,
-  ): Promise<void> {
-    const custom = kc.makeApiClient(CustomObjectsApi);
-    let items: { metadata: { name: string } }[];
-    try {
-      const list = (await custom.listNamespacedCustomObject({
-        group: PR_GROUP,
-        version: PR_VERSION,
-        plural: PR_PLURAL,
-        namespace,
-        labelSelector: `${PR_BINDING_LABEL}=${bName}`,
-      })) as { items: { metadata: { name: string } }[] };
-      items = list.items;
-    } catch {
-      return; // the member does not serve ProvisioningRequests
-    }
-    const api = KubernetesObjectApi.makeApiClient(kc);
-    for (const it of items) {
-      if (keep.has(it.metadata.name)) continue;
-      await custom
-        .deleteNamespacedCustomObject({
-          group: PR_GROUP,
-          version: PR_VERSION,
-          plural: PR_PLURAL,
-          namespace,
-          name: it.metadata.name,
-        })
-        .catch(() => undefined);
-      await api
-        .delete({
-          apiVersion: 'v1',
-          kind: 'PodTemplate',
-          metadata: { name: it.metadata.name, namespace },
-        })
-        .catch(() => undefined);
-    }
+    return failures;
   }
 
   /**
@@ -884,6 +984,7 @@ export class BindingReconciler {
       | 'targets'
       | 'previousTargets'
       | 'dependencies'
+      | 'refused'
     >,
   ): Promise<void> {
     const now = new Date();

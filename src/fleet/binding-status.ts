@@ -43,7 +43,22 @@ export const TemplateEventReasons = {
   DependencyMissing: 'DependencyMissing',
   /** propagateDeps: a dependency could not be copied to a member. */
   DependenciesNotApplied: 'DependenciesNotApplied',
+  /** A member's autoscaler refused the ProvisioningRequest (once per request). */
+  ProvisioningFailed: 'ProvisioningFailed',
+  /** No policy selects the template any more; its copies are kept as they are. */
+  Unclaimed: 'Unclaimed',
 } as const;
+
+/** A member's autoscaler refused the binding's ProvisioningRequest. */
+export interface ProvisioningFailure {
+  cluster: string;
+  reason: string;
+  message: string;
+}
+
+export function failureText(f: ProvisioningFailure): string {
+  return `${f.cluster} cannot provision nodes: ${f.reason}${f.message ? `: ${f.message}` : ''}`;
+}
 
 export interface EventSpec {
   type: 'Normal' | 'Warning';
@@ -78,6 +93,8 @@ export interface BindingStatusInput {
   unknownClusters: readonly string[];
   /** propagateDeps is on: what the dependency sync found; without it, no such condition. */
   dependencies?: DependencyReport;
+  /** ProvisioningRequests the members' autoscalers refused. */
+  refused: readonly ProvisioningFailure[];
   now: Date;
 }
 
@@ -231,6 +248,30 @@ function appliedCondition(i: BindingStatusInput): ConditionInput {
       };
 }
 
+function provisioningCondition(i: BindingStatusInput): ConditionInput {
+  const P = R.Provisioning;
+  if (i.refused.length > 0)
+    return {
+      type: 'Provisioning',
+      status: 'False',
+      reason: P.ProvisioningFailed,
+      message: `${i.refused.map(failureText).join('; ')}; the replicas waiting there move on after spilloverAfterSeconds`,
+    };
+  if (i.result.provision.length > 0)
+    return {
+      type: 'Provisioning',
+      status: 'True',
+      reason: P.Requested,
+      message: `nodes asked for ${i.result.provision.map((p) => `${p.replicas} replicas in ${p.cluster}`).join(', ')}`,
+    };
+  return {
+    type: 'Provisioning',
+    status: 'True',
+    reason: P.NoneNeeded,
+    message: 'no replica waits for nodes',
+  };
+}
+
 /** The binding status, the hub counts and the Events of one reconcile. */
 export function bindingStatusOf(i: BindingStatusInput): BindingStatusOutput {
   const targets = new Set(i.targets.map((t) => t.name));
@@ -250,6 +291,7 @@ export function bindingStatusOf(i: BindingStatusInput): BindingStatusOutput {
     ...(i.dependencies
       ? [{ type: DEPENDENCIES_CONDITION, ...dependencyCondition(i.dependencies) }]
       : []),
+    provisioningCondition(i),
   ].map((c) => ({ ...c, ...gen }));
   const conditions = setStatusConditions(
     (i.previous?.conditions ?? []).filter(

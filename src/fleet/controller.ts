@@ -168,6 +168,12 @@ export async function runFleetController(opts: FleetControllerOptions): Promise<
         enqueueAll();
         policyStatusChanged();
       },
+      stillUsed: (member) =>
+        bindings().some(
+          (b) =>
+            (b.spec.clusters ?? []).some((c) => c.name === member) ||
+            (b.status?.aggregatedStatus ?? []).some((s) => s.clusterName === member && s.applied),
+        ),
     },
     opts.probeIntervalMs,
   );
@@ -223,6 +229,16 @@ export async function runFleetController(opts: FleetControllerOptions): Promise<
   };
   policyCache.on(onPolicyEvent);
   clusterPolicyCache.on(onPolicyEvent);
+  // A binding being deleted (by hand, by the garbage collector or with its namespace) waits on
+  // its finalizer for the reconcile that removes its member copies.
+  bindingCache.on((o, e) => {
+    if (e !== 'resync' && o.metadata?.deletionTimestamp) {
+      const b = o as unknown as ResourceBinding;
+      queue.add(
+        formatTemplateKey({ ...b.spec.resource, namespace: b.spec.resource.namespace ?? '' }),
+      );
+    }
+  });
   // matchedTemplates and the cluster conditions depend on templates and members too.
   let policyStatusTimer: NodeJS.Timeout | undefined;
   const policyStatusChanged = () => {

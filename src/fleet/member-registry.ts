@@ -25,6 +25,7 @@ import {
 import { formatQuantity } from '../estimator/index.js';
 import { WatchedCache } from '../runtime/informer.js';
 import { errorMessage, type Logger } from '../runtime/logger.js';
+import { MEMBER_FINALIZER } from './ownership.js';
 import { MemberConnection, type MemberEvents } from './member-connection.js';
 import type { MemberInfo } from './placement.js';
 
@@ -38,6 +39,8 @@ const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 export interface RegisteredMember {
   spec: MemberCluster;
+  /** ms since epoch when the MemberCluster was marked for deletion; its cleanup started then. */
+  leavingSinceMs?: number;
   connection?: MemberConnection;
   /** Why there is no connection (bad Secret, unparsable kubeconfig). */
   error?: string;
@@ -54,8 +57,14 @@ export class MemberRegistry {
   constructor(
     private readonly hub: KubeConfig,
     private readonly logger: Logger,
-    private readonly events: MemberEvents & { membersChanged: () => void },
+    private readonly events: MemberEvents & {
+      membersChanged: () => void;
+      /** Does any binding still remember objects of ours in this member? */
+      stillUsed: (member: string) => boolean;
+    },
     private readonly probeIntervalMs = 5000,
+    /** How long a deleted member may take to have Spillway's objects removed from it. */
+    private readonly removalTimeoutMs = 120_000,
   ) {
     this.core = hub.makeApiClient(CoreV1Api);
     this.custom = hub.makeApiClient(CustomObjectsApi);
@@ -103,12 +112,14 @@ export class MemberRegistry {
     void this.cache.stop();
   }
 
-  /** Registered members, for placement (name and labels). */
+  /** Registered members, for placement (name and labels); a member being removed is not one. */
   infos(): MemberInfo[] {
-    return this.list().map((mc) => ({
-      name: mc.metadata.name ?? '',
-      labels: mc.metadata.labels ?? {},
-    }));
+    return this.list()
+      .filter((mc) => !mc.metadata.deletionTimestamp)
+      .map((mc) => ({
+        name: mc.metadata.name ?? '',
+        labels: mc.metadata.labels ?? {},
+      }));
   }
 
   get(name: string): RegisteredMember | undefined {
@@ -141,6 +152,21 @@ export class MemberRegistry {
       this.members.delete(name);
       return;
     }
+    if (mc.metadata.deletionTimestamp) {
+      // Keep the connection: the copies in this member are removed through it.
+      if (existing) {
+        existing.spec = mc;
+        existing.leavingSinceMs ??= Date.now();
+        return;
+      }
+    } else if (!(mc.metadata.finalizers ?? []).includes(MEMBER_FINALIZER)) {
+      await this.setFinalizer(mc, true).catch((err: unknown) =>
+        this.logger.warn('could not add the member finalizer', {
+          member: name,
+          error: errorMessage(err),
+        }),
+      );
+    }
     const ref = mc.spec.kubeconfigSecretRef;
     try {
       const secret = await this.core.readNamespacedSecret({
@@ -168,11 +194,20 @@ export class MemberRegistry {
       // Probe before publishing, so no reconcile ever sees this member as "not reachable"
       // merely because nobody asked yet (it would spill replicas to the next group).
       await connection.probe();
-      this.members.set(name, { spec: mc, connection, secretVersion: version });
+      this.members.set(name, {
+        spec: mc,
+        connection,
+        secretVersion: version,
+        ...(mc.metadata.deletionTimestamp ? { leavingSinceMs: Date.now() } : {}),
+      });
       this.logger.info('member connected', { member: name });
     } catch (err) {
       existing?.connection?.stop();
-      this.members.set(name, { spec: mc, error: errorMessage(err) });
+      this.members.set(name, {
+        spec: mc,
+        error: errorMessage(err),
+        ...(mc.metadata.deletionTimestamp ? { leavingSinceMs: Date.now() } : {}),
+      });
       this.logger.warn('member has no usable kubeconfig', {
         member: name,
         error: errorMessage(err),
@@ -180,7 +215,54 @@ export class MemberRegistry {
     }
   }
 
+  /**
+   * A deleted MemberCluster is let go once no binding remembers objects of ours in it (the
+   * reconciles removed them), or after the removal timeout when the member cannot be reached.
+   */
+  private async finishRemovals(nowMs: number): Promise<void> {
+    for (const [name, m] of this.members) {
+      if (m.leavingSinceMs === undefined) continue;
+      const used = this.events.stillUsed(name);
+      const timedOut = nowMs - m.leavingSinceMs >= this.removalTimeoutMs;
+      if (used && !timedOut) continue;
+      if (used)
+        this.logger.warn('member removed before its copies could be deleted', {
+          member: name,
+          waitedSeconds: Math.round((nowMs - m.leavingSinceMs) / 1000),
+        });
+      else this.logger.info('member removed; no Spillway object left in it', { member: name });
+      await this.setFinalizer(m.spec, false).catch((err: unknown) =>
+        this.logger.warn('could not release member', { member: name, error: errorMessage(err) }),
+      );
+    }
+  }
+
+  private async setFinalizer(mc: MemberCluster, present: boolean): Promise<void> {
+    const current = mc.metadata.finalizers ?? [];
+    const next = present
+      ? [...current, MEMBER_FINALIZER]
+      : current.filter((f) => f !== MEMBER_FINALIZER);
+    try {
+      await this.custom.patchClusterCustomObject(
+        {
+          group: FLEET_GROUP,
+          version: FLEET_VERSION,
+          plural: 'memberclusters',
+          name: mc.metadata.name ?? '',
+          // resourceVersion: a concurrent change makes this fail instead of being lost.
+          body: { metadata: { finalizers: next, resourceVersion: mc.metadata.resourceVersion } },
+        },
+        mergePatch,
+      );
+    } catch (err) {
+      const code = (err as { code?: number }).code;
+      // 404: gone already; 409: changed meanwhile, the watch brings the new version back here.
+      if (code !== 404 && code !== 409) throw err;
+    }
+  }
+
   private async probeAll(): Promise<void> {
+    await this.finishRemovals(Date.now());
     await Promise.all(
       [...this.members.entries()].map(async ([name, m]) => {
         const now = new Date();

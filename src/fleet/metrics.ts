@@ -9,6 +9,7 @@ export class FleetMetrics {
   readonly replicas: Gauge<'namespace' | 'workload' | 'cluster' | 'group'>;
   readonly waiting: Gauge<'namespace' | 'workload'>;
   readonly provisioningRequests: Counter<'cluster'>;
+  readonly provisioningFailures: Counter<'cluster'>;
   readonly memberReady: Gauge<'cluster'>;
   /** Label sets last written per workload, so a cluster that lost its share drops out. */
   private readonly lastReplicaLabels = new Map<
@@ -40,6 +41,12 @@ export class FleetMetrics {
     this.provisioningRequests = new Counter({
       name: 'spillway_provisioning_requests_total',
       help: 'ProvisioningRequests created in member clusters.',
+      labelNames: ['cluster'],
+      registers,
+    });
+    this.provisioningFailures = new Counter({
+      name: 'spillway_provisioning_failures_total',
+      help: 'ProvisioningRequests that a member cluster answered with a failure (e.g. CapacityLimitReached).',
       labelNames: ['cluster'],
       registers,
     });

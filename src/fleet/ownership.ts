@@ -13,6 +13,10 @@ export const ADOPT_ANNOTATION = 'fleet.spillway.dev/adopt-existing';
 export const PLACEMENT_ANNOTATION = 'fleet.spillway.dev/placement';
 /** Finalizer on hub templates: member copies are removed before the template goes. */
 export const TEMPLATE_FINALIZER = 'fleet.spillway.dev/cleanup';
+/** Finalizer on ResourceBindings: member copies are removed before the binding goes. */
+export const BINDING_FINALIZER = 'fleet.spillway.dev/member-copies';
+/** Finalizer on MemberClusters: Spillway's objects leave the member before it is forgotten. */
+export const MEMBER_FINALIZER = 'fleet.spillway.dev/member-cleanup';
 /** The field manager of every server-side apply Spillway makes. */
 export const FIELD_MANAGER = 'spillway';
 

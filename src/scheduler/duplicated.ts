@@ -8,9 +8,19 @@ import type { Placement } from './placement.js';
  * order and keeps the first that schedules. There is nothing to spill: a copy per cluster.
  */
 export function scheduleDuplicated(p: Placement, replicas: number, notes: Notes): Outcome {
-  const selected = p.groups.findIndex((g) => g.members.some((i) => p.members[i]?.usable));
+  // A cluster that is not Ready keeps the copy it has, but a new one would only wait there, so a
+  // group whose only usable clusters are not Ready and hold nothing is passed over.
+  const canHold = (i: number): boolean => {
+    const m = p.members[i];
+    return m !== undefined && m.usable && (!m.notReady || m.cur > 0);
+  };
+  const selected = p.groups.findIndex((g) => g.members.some(canHold));
   const counts = p.members.map((m, i) => {
     if (m.group === selected && m.usable) {
+      if (!canHold(i)) {
+        notes.add(i, 'no copy yet: cluster is not Ready');
+        return 0;
+      }
       notes.add(i, `full copy of ${replicas} (Duplicated)`);
       return replicas;
     }

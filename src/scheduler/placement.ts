@@ -13,8 +13,10 @@ export interface Member {
   readonly failed: boolean;
   /** In the placement and not failed: may hold replicas. */
   readonly usable: boolean;
-  /** Usable and weighted above zero: may take new replicas. */
+  /** Usable, Ready now and weighted above zero: may take new replicas. */
   readonly eligible: boolean;
+  /** Not Ready now (within its toleration): keeps what it holds, takes nothing new. */
+  readonly notReady: boolean;
   /** Static weight (1 when the policy has none). */
   readonly weight: number;
   /** New replicas it can take this step: `avail`, or 0 when its replicas are stuck. */
@@ -89,7 +91,8 @@ export function buildPlacement(input: ScheduleInput): Placement {
     const stuck = Math.min(c.stuck ?? 0, c.cur);
     const usable = isUsable(name, c);
     const weight = weighted ? (table?.get(name) ?? 0) : 1;
-    const eligible = usable && weight > 0;
+    const notReady = c.notReady === true;
+    const eligible = usable && weight > 0 && !notReady;
     return {
       name,
       group: groupOf.get(name) ?? -1,
@@ -99,6 +102,7 @@ export function buildPlacement(input: ScheduleInput): Placement {
       failed: isFailed(c),
       usable,
       eligible,
+      notReady,
       weight,
       room: eligible && stuck === 0 ? c.avail : 0,
       canProvision: c.canProvision === true,

@@ -45,6 +45,11 @@ export interface ClusterState {
   readonly failed?: boolean;
   /** Seconds the cluster has been not Ready; failed once past `tolerationSeconds`. */
   readonly notReadySeconds?: number;
+  /**
+   * The cluster is not Ready now (unreachable, or never probed Ready). It keeps the replicas it
+   * holds until its toleration runs out, but takes no new ones: nobody can start them there.
+   */
+  readonly notReady?: boolean;
   /** Replicas unschedulable past their timeout: they leave this cluster for the others. */
   readonly stuck?: number;
 }

@@ -101,10 +101,11 @@ host cluster (external mode, in-cluster) or into the manifest the bootstrap Job 
 dedicated hub. Each rule says why it is needed.
 */}}
 {{- define "spillway-hub.fleetControllerRules" -}}
-# The cluster registry reads MemberClusters and writes their Ready condition and capacity.
+# The cluster registry reads MemberClusters, writes their Ready condition and capacity, and
+# patches them only to add and remove its finalizer (copies leave a member before it is forgotten).
 - apiGroups: [fleet.spillway.dev]
   resources: [memberclusters]
-  verbs: [get, list, watch]
+  verbs: [get, list, watch, patch]
 - apiGroups: [fleet.spillway.dev]
   resources: [memberclusters/status]
   verbs: [patch, update]
@@ -139,6 +140,10 @@ dedicated hub. Each rule says why it is needed.
 - apiGroups: [batch]
   resources: [jobs/status, cronjobs/status]
   verbs: [patch, update]
+# Whether a template's namespace is being deleted (its member copies then go with it).
+- apiGroups: ['']
+  resources: [namespaces]
+  verbs: [get]
 # Events on templates and policies (Scheduled, ProvisioningRequested, Conflict, ...).
 - apiGroups: ['']
   resources: [events]

@@ -57,6 +57,7 @@ function input(over: Partial<BindingStatusInput>): BindingStatusInput {
     withReplicas: true,
     reportsStatus: true,
     duplicated: false,
+    refused: [],
     result: resultOf(targets),
     targets,
     previousTargets: targets,

@@ -3,11 +3,6 @@ import { memberCopy, hasReplicas, type TemplateObject } from '../../../src/fleet
 import { ownershipOf } from '../../../src/fleet/ownership.js';
 import { aggregate, aggregatedItems } from '../../../src/fleet/status-aggregate.js';
 import { PendingPods } from '../../../src/fleet/pending-pods.js';
-import {
-  provisioningName,
-  provisioningRequestManifest,
-  type ProvisioningAsk,
-} from '../../../src/fleet/provisioning.js';
 
 const deployment: TemplateObject = {
   apiVersion: 'apps/v1',
@@ -173,27 +168,5 @@ describe('pending pods', () => {
     p.upsert(pod('b', { spec: { nodeName: 'n2' }, status: { phase: 'Pending' } })); // bound now
     expect(p.count('test', { matchLabels: { app: 'qwen3' } }, 0, t0).pending).toBe(1);
     expect(p.size).toBe(2);
-  });
-});
-
-describe('provisioning requests', () => {
-  const ask: ProvisioningAsk = {
-    namespace: 'test',
-    workload: 'qwen3',
-    bindingName: 'qwen3-deployment',
-    podSpec: { containers: [] },
-    podLabels: {},
-    count: 2,
-    className: 'best-effort-atomic-scale-up.autoscaling.x-k8s.io',
-  };
-  it('names a request after what it asks, so the same need is asked once', () => {
-    expect(provisioningName(ask)).toBe(provisioningName({ ...ask }));
-    expect(provisioningName({ ...ask, count: 3 })).not.toBe(provisioningName(ask));
-    const pr = provisioningRequestManifest(ask) as {
-      spec: { podSets: { count: number; podTemplateRef: { name: string } }[] };
-    };
-    expect(pr.spec.podSets).toEqual([
-      { podTemplateRef: { name: provisioningName(ask) }, count: 2 },
-    ]);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { DEFAULT_TOLERATION_SECONDS } from '../../../src/scheduler/index.js';
-import { cluster, counts, entry, groups, run } from './helpers.js';
+import { cluster, counts, duplicated, entry, groups, run } from './helpers.js';
 
 describe('cluster failover', () => {
   const two = groups({ a: ['a1', 'a2'], b: ['b1'] });
@@ -146,5 +146,57 @@ describe('clusters outside the placement', () => {
     });
     expect(counts(r)).toEqual({ x: 2, y: 1 });
     expect(entry(r, 'x').group).toBe('a');
+  });
+});
+
+describe('a cluster that is not Ready now (within its toleration)', () => {
+  const g = groups({ idc: ['idc'], cloud: ['bj'] });
+
+  it('gets no new replicas, even with room, and keeps what it holds', () => {
+    const r = run({
+      replicas: 6,
+      groups: g,
+      clusters: [
+        cluster('idc', 2, 10, { notReady: true, notReadySeconds: 5 }),
+        cluster('bj', 0, 10),
+      ],
+    });
+    expect(counts(r)).toEqual({ idc: 2, bj: 4 });
+    expect(r.waiting).toBe(0);
+  });
+
+  it('never takes overflow: it waits in a Ready group instead, and nobody is asked for nodes', () => {
+    const r = run({
+      replicas: 3,
+      groups: g,
+      clusters: [cluster('idc', 0, 1), cluster('bj', 0, 0, { notReady: true, canProvision: true })],
+      ecsProvision: true,
+    });
+    expect(counts(r)).toEqual({ idc: 3 });
+    expect(r.waiting).toBe(2);
+    expect(r.provision).toEqual([]);
+  });
+
+  it('gets no new Duplicated copy; the next group is chosen when it is the only one', () => {
+    const r = run({
+      replicas: 2,
+      scheduling: duplicated,
+      groups: g,
+      clusters: [cluster('idc', 0, 5, { notReady: true }), cluster('bj', 0, 5)],
+    });
+    expect(counts(r)).toEqual({ bj: 2 });
+  });
+
+  it('keeps its Duplicated copy while within its toleration', () => {
+    const r = run({
+      replicas: 2,
+      scheduling: duplicated,
+      groups: g,
+      clusters: [
+        cluster('idc', 2, 5, { notReady: true, notReadySeconds: 10 }),
+        cluster('bj', 0, 5),
+      ],
+    });
+    expect(counts(r)).toEqual({ idc: 2 });
   });
 });
