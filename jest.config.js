@@ -13,6 +13,13 @@ const common = {
 export default {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/**/*.test.ts'] },
-    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/e2e/**/*.e2e.test.ts'] },
+    {
+      ...common,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/e2e/**/*.e2e.test.ts'],
+      // Steps that run a tool (helm, kubectl) take seconds on a busy 2-core machine: the 5 s
+      // default would fail them for being slow, not wrong. Long tests set their own timeout.
+      testTimeout: 60_000,
+    },
   ],
 };
