@@ -11,7 +11,7 @@ STATE ?= .fleet/demo
 PREFIX ?= $(HOME)/.local
 PLUGIN_HINT = kubectl amc: run \`make install-plugin\` (links kubectl-amc into $(PREFIX)/bin; add it to PATH with \`export PATH=$(PREFIX)/bin:$$PATH\`), then \`KUBECONFIG=$(STATE)/kubeconfigs/hub.yaml kubectl amc get pod -M -A\`
 
-.PHONY: all deps tools build lint typecheck unit e2e test bench fleet-up fleet-down fleet-status demo install-plugin clean
+.PHONY: all deps tools image e2e-real build lint typecheck unit e2e test bench fleet-up fleet-down fleet-status demo install-plugin clean
 
 all: test
 
@@ -21,6 +21,15 @@ deps: node_modules/.package-lock.json
 
 tools:
 	bash hack/build-tools.sh
+
+# The Spillway image from the Dockerfile, without a Docker engine (buildah; root). Writes
+# $(SPILLWAY_CACHE)/image/spillway-<version>.oci.tar (docs/development.md).
+image:
+	bash hack/build-image.sh
+
+# Tests on real containers (the image above); not part of `make test`.
+e2e-real: deps tools image
+	$(JEST) --selectProjects real --runInBand --forceExit
 
 build: deps
 	npx tsc -p tsconfig.build.json

@@ -21,5 +21,12 @@ export default {
       // default would fail them for being slow, not wrong. Long tests set their own timeout.
       testTimeout: 60_000,
     },
+    // Real containers (the image `make image` builds; root, buildah): `make e2e-real`.
+    {
+      ...common,
+      displayName: 'real',
+      testMatch: ['<rootDir>/e2e/**/*.real.test.ts'],
+      testTimeout: 60_000,
+    },
   ],
 };

@@ -144,6 +144,12 @@ export async function main(argv: string[]): Promise<void> {
       return resourcePolicyController(rest);
     case 'register-member':
       return registerMember(rest);
+    case '--help':
+    case '-h':
+    case 'help':
+      // Asked-for help is a success: stdout, exit 0 (usage errors below go to stderr, exit 2).
+      process.stdout.write(USAGE);
+      return;
     default:
       process.stderr.write(USAGE);
       process.exitCode = 2;
