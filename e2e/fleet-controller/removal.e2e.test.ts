@@ -240,6 +240,97 @@ spec:
     );
   }, 180_000);
 
+  it('works with names as long as Kubernetes allows, up to asking for nodes', async () => {
+    const NS = 'long';
+    // A Deployment name leaves room for its ReplicaSet's suffix in the member; a ConfigMap name
+    // may take all 253 characters, so its binding name must be cut and hashed.
+    const app = `a${'-b'.repeat(99)}`; // 199 characters
+    const settings = `c${'.d'.repeat(126)}`; // 253 characters
+    kubectl(hubKc(), ['create', 'ns', NS]);
+    const policy = tieredPolicy({
+      name: 'long',
+      namespace: NS,
+      groups: [
+        ['idc', [idc().name]],
+        ['cloud', [bj().name]],
+      ],
+      selector: { kind: 'Deployment' },
+      ecsProvision: true,
+    }).replace(
+      '  - apiVersion: apps/v1\n    kind: Deployment',
+      `  - apiVersion: apps/v1\n    kind: Deployment\n  - apiVersion: v1\n    kind: ConfigMap\n    name: ${settings}`,
+    );
+    expect(policy).toContain(settings);
+    kubectl(hubKc(), ['apply', '-f', '-'], policy);
+    kubectl(
+      hubKc(),
+      ['apply', '-f', '-'],
+      `apiVersion: v1\nkind: ConfigMap\nmetadata: { name: ${settings}, namespace: ${NS} }\ndata: { a: b }\n`,
+    );
+    // 10 replicas of 6 CPUs: 6 fit in idc, 2 in the cloud, 2 wait there for nodes.
+    const long = deployment(app, NS, 10, { cpu: '6' });
+    if (long.spec) {
+      // Label values stop at 63 characters: the workload's own label is short.
+      long.spec.selector = { matchLabels: { app: 'long' } };
+      long.spec.template.metadata = { labels: { app: 'long' } };
+    }
+    await hubApps().createNamespacedDeployment({ namespace: NS, body: long });
+    const custom = kubeConfigFor(bj()).makeApiClient(CustomObjectsApi);
+    type Request = { metadata: { name: string }; spec: { podSets: { count: number }[] } };
+    let requests: Request[] = [];
+    await waitFor('a ProvisioningRequest for the 2 waiting replicas', 90_000, async () => {
+      requests = (
+        (await custom.listNamespacedCustomObject({
+          group: 'autoscaling.x-k8s.io',
+          version: 'v1',
+          plural: 'provisioningrequests',
+          namespace: NS,
+        })) as { items: Request[] }
+      ).items;
+      return requests.length === 1;
+    });
+    expect(requests[0]?.spec.podSets.map((p) => p.count)).toEqual([2]);
+    const name = requests[0]?.metadata.name ?? '';
+    expect(name.length).toBeLessThanOrEqual(253);
+    await clients(kubeConfigFor(bj())).core.readNamespacedPodTemplate({ name, namespace: NS });
+    const b = await readBinding(NS, `${app}-deployment`);
+    expect(b?.spec.clusters).toEqual([
+      expect.objectContaining({ name: idc().name, replicas: 6 }),
+      expect.objectContaining({ name: bj().name, replicas: 4, waitingForCapacity: 2 }),
+    ]);
+    // The 253-character ConfigMap has a binding (its name cut and hashed) and its copy in the
+    // selected group (Duplicated: the first group with a usable cluster).
+    await waitFor('the long ConfigMap in idc', 60_000, async () =>
+      clients(kubeConfigFor(idc()))
+        .core.readNamespacedConfigMap({ name: settings, namespace: NS })
+        .then(() => true)
+        .catch(() => false),
+    );
+    const bindings = (
+      (await hubConfig().makeApiClient(CustomObjectsApi).listNamespacedCustomObject({
+        group: 'fleet.spillway.dev',
+        version: 'v1alpha1',
+        plural: 'resourcebindings',
+        namespace: NS,
+      })) as { items: { metadata: { name: string } }[] }
+    ).items.map((i) => i.metadata.name);
+    const cmBinding = bindings.find((n) => n.endsWith('-configmap')) ?? '';
+    expect(cmBinding.length).toBeLessThanOrEqual(253);
+    expect(cmBinding).toMatch(/-[0-9a-f]{8}-configmap$/);
+    expect(cmBinding.startsWith('c.d.d')).toBe(true);
+
+    kubectl(hubKc(), ['delete', 'ns', NS, '--wait=false']);
+    await waitFor('the request goes with the workload', 90_000, async () => {
+      const left = (await custom.listNamespacedCustomObject({
+        group: 'autoscaling.x-k8s.io',
+        version: 'v1',
+        plural: 'provisioningrequests',
+        namespace: NS,
+      })) as { items: unknown[] };
+      return left.items.length === 0 && (await ours(bj(), NS)).length === 0;
+    });
+  }, 240_000);
+
   it('removes every copy in every member when a whole hub namespace is deleted', async () => {
     const NS = 'doomed';
     kubectl(hubKc(), ['create', 'ns', NS]);
