@@ -5,7 +5,7 @@
  * cluster-bj-demo replicas first. The hub Deployment's status shows the aggregate throughout.
  */
 import { describe, expect, it } from '@jest/globals';
-import { AppsV1Api, CustomObjectsApi, type V1Pod } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, type V1Pod } from '@kubernetes/client-node';
 import { hub, kubeConfigFor, member } from '../fleet/index.js';
 import { waitFor } from '../fleet/readiness.js';
 import { useFleet } from '../support/fleet.js';
@@ -37,7 +37,7 @@ async function hubStatus(): Promise<{
   return { ...d.status, generation: d.metadata?.generation };
 }
 
-useFleetController(fleet);
+const controller = useFleetController(fleet, { healthPort: 0 });
 
 describe('seed walkthrough: elastic scheduling with multi-cluster priorities', () => {
   it('step 1-2: the demo and its policies apply verbatim; both replicas run in the IDC cluster', async () => {
@@ -154,4 +154,52 @@ describe('seed walkthrough: elastic scheduling with multi-cluster priorities', (
       namespace: 'test',
     });
   }, 120_000);
+
+  it('next: a request the cloud refuses is reported, and nothing waits for it silently', async () => {
+    // 10 more GPU replicas than the IDC cluster holds: the cloud's GPU pool stops at 4 nodes.
+    kubectl(hubConfig(), ['scale', 'deploy', 'qwen3', '-ntest', '--replicas=12']);
+    type Condition = { type: string; status: string; reason: string; message: string };
+    let provisioning: Condition | undefined;
+    await waitFor('Provisioning=False on the binding', 90_000, async () => {
+      const rb = (await kubeConfigFor(hub(fleet.state))
+        .makeApiClient(CustomObjectsApi)
+        .getNamespacedCustomObject({
+          group: 'fleet.spillway.dev',
+          version: 'v1alpha1',
+          plural: 'resourcebindings',
+          namespace: 'test',
+          name: 'qwen3-deployment',
+        })) as { status?: { conditions?: Condition[] } };
+      provisioning = rb.status?.conditions?.find((c) => c.type === 'Provisioning');
+      return provisioning?.status === 'False';
+    });
+    expect(provisioning?.reason).toBe('ProvisioningFailed');
+    expect(provisioning?.message).toContain(
+      `${bj().name} cannot provision nodes: CapacityLimitReached`,
+    );
+    const events = await kubeConfigFor(hub(fleet.state))
+      .makeApiClient(CoreV1Api)
+      .listNamespacedEvent({ namespace: 'test', fieldSelector: 'involvedObject.name=qwen3' });
+    expect(
+      events.items.some((e) => e.reason === 'ProvisioningFailed' && e.type === 'Warning'),
+    ).toBe(true);
+    const metrics = await (
+      await fetch(`http://127.0.0.1:${controller.healthPort ?? 0}/metrics`)
+    ).text();
+    expect(metrics).toContain(`spillway_provisioning_failures_total{cluster="${bj().name}"} 1`);
+
+    // Back to 2: the cloud replicas go first, and so does the request.
+    kubectl(hubConfig(), ['scale', 'deploy', 'qwen3', '-ntest', '--replicas=2']);
+    await waitFor('no request left in the cloud member', 60_000, async () => {
+      const prs = (await kubeConfigFor(bj())
+        .makeApiClient(CustomObjectsApi)
+        .listNamespacedCustomObject({
+          group: 'autoscaling.x-k8s.io',
+          version: 'v1',
+          plural: 'provisioningrequests',
+          namespace: 'test',
+        })) as { items: unknown[] };
+      return prs.items.length === 0 && (await qwen3Pods('bj')).length === 0;
+    });
+  }, 180_000);
 });

@@ -868,7 +868,7 @@ export class BindingReconciler {
         await this.recordOnce(
           template,
           'Normal',
-          'ProvisioningRequested',
+          TemplateEventReasons.ProvisioningRequested,
           `asked ${entry.cluster} for nodes for ${count} replicas (ProvisioningRequest ${name})`,
         );
       } else if (action === 'none' && existing?.state.phase === 'failed' && count > 0) {
