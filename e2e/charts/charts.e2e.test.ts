@@ -219,13 +219,14 @@ describe('spillway-member: the chart ServiceAccount runs the ResourcePolicy cont
       'spillway-member',
       '--type=json',
       '-p',
-      JSON.stringify([
-        {
+      // Both webhooks (namespaces with policies, and the rest) call the same endpoint.
+      JSON.stringify(
+        [0, 1].map((i) => ({
           op: 'replace',
-          path: '/webhooks/0/clientConfig',
+          path: `/webhooks/${i}/clientConfig`,
           value: { url, caBundle: Buffer.from(tls.ca).toString('base64') },
-        },
-      ]),
+        })),
+      ),
     ]);
     await waitFor('leader', 30_000, async () => rpController?.isLeader() ?? false);
 

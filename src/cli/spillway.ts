@@ -7,6 +7,7 @@
  *        [--health-port 8080] [--leader-elect=true|false] [--workers 4] [--webhook-port 9443]
  *        (--webhook-url https://127.0.0.1:{port}/mutate | --webhook-service ns/name[:port])
  *        [--tls-cert-file f --tls-key-file f [--tls-ca-file f]] [--manage-webhook-configuration=true]
+ *        [--webhook-failure-policy Fail|Ignore]
  *   spillway register-member --hub-kubeconfig f --member-kubeconfig f --name <cluster id> [...]
  * Without --kubeconfig it uses KUBECONFIG, ~/.kube/config or the in-cluster service account.
  */
@@ -88,10 +89,14 @@ async function resourcePolicyController(argv: string[]): Promise<void> {
       'tls-key-file': { type: 'string' },
       'tls-ca-file': { type: 'string' },
       'manage-webhook-configuration': { type: 'string', default: 'true' },
+      'webhook-failure-policy': { type: 'string', default: 'Fail' },
     },
   });
   if (!values['webhook-url'] && !values['webhook-service'])
     throw new Error('resource-policy-controller needs --webhook-url or --webhook-service');
+  const failurePolicy = values['webhook-failure-policy'];
+  if (failurePolicy !== 'Fail' && failurePolicy !== 'Ignore')
+    throw new Error('--webhook-failure-policy is Fail or Ignore');
   if (Boolean(values['tls-cert-file']) !== Boolean(values['tls-key-file']))
     throw new Error('--tls-cert-file and --tls-key-file go together');
   const logger = createLogger('resource-policy-controller');
@@ -110,6 +115,7 @@ async function resourcePolicyController(argv: string[]): Promise<void> {
         ? { url: values['webhook-url'] }
         : { service: parseService(values['webhook-service'] ?? '') },
       manageConfiguration: values['manage-webhook-configuration'] !== 'false',
+      failurePolicy,
       ...(certFile && keyFile
         ? {
             tls: {

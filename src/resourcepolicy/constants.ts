@@ -24,3 +24,11 @@ export const VIRTUAL_NODE_TAINT_KEY = 'virtual-kubelet.io/provider';
 export const COMPUTE_CLASS_LABEL = 'alibabacloud.com/compute-class';
 export const COMPUTE_QOS_LABEL = 'alibabacloud.com/compute-qos';
 export const COMPUTE_QOS_STRATEGY_ANNOTATION = 'alpha.alibabacloud.com/compute-qos-strategy';
+
+/**
+ * On namespaces that hold at least one ResourcePolicy, kept by the controller: the webhook
+ * configuration sends pod creations there with failurePolicy Fail, so that an outage of the
+ * webhook refuses selected pods instead of letting them through ungated.
+ */
+export const NAMESPACE_LABEL = 'scheduling.spillway.dev/resource-policies';
+export const NAMESPACE_LABEL_VALUE = 'true';

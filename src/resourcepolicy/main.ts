@@ -9,6 +9,7 @@ import {
   type KubeConfig,
   type KubernetesListObject,
   type KubernetesObject,
+  type V1Namespace,
   type V1Node,
   type V1Pod,
 } from '@kubernetes/client-node';
@@ -29,6 +30,7 @@ import { meteredQueueOptions, newControllerMetrics, newRegistry } from '../runti
 import { WorkQueue } from '../runtime/workqueue.js';
 import { generateTls, loadTls, type TlsFiles } from './certs.js';
 import { ANNOTATION_POLICY, GATE } from './constants.js';
+import { namespaceLabelInLine, syncNamespaceLabel } from './namespace-label.js';
 import { newResourcePolicyMetrics } from './metrics.js';
 import { PodView } from './pod-view.js';
 import { NamespaceReconciler } from './reconciler.js';
@@ -39,6 +41,7 @@ import {
   deleteWebhookConfiguration,
   ensureWebhookConfiguration,
   webhookConfiguration,
+  type FailurePolicy,
   type WebhookEndpoint,
 } from './webhook-config.js';
 
@@ -70,8 +73,17 @@ export interface ResourcePolicyControllerOptions {
     manageConfiguration?: boolean;
     /** Its name (default spillway-resource-policy). */
     configurationName?: string;
-    /** Namespaces whose pods are never sent to the webhook (default kube-system). */
+    /**
+     * Namespaces whose pods are never sent to the webhook (default kube-system). The
+     * controller's own namespace (`namespace`) is always added, so it can restart while its
+     * webhook is down.
+     */
     skipNamespaces?: string[];
+    /**
+     * For pods in namespaces that hold a ResourcePolicy (default Fail: refused while the
+     * webhook is down, never created ungated). Ignore lets them through ungated instead.
+     */
+    failurePolicy?: FailurePolicy;
     /** Delete the configuration on stop (default false: a restart keeps gating). */
     removeConfigurationOnStop?: boolean;
   };
@@ -128,6 +140,13 @@ export async function runResourcePolicyController(
     list: () => core.listPodForAllNamespaces(),
     logger,
   });
+  // The leader keeps a label on namespaces with policies (the webhook's namespaceSelector).
+  const namespaceCache = new WatchedCache<V1Namespace>({
+    kubeConfig: kc,
+    path: '/api/v1/namespaces',
+    list: () => core.listNamespace(),
+    logger,
+  });
   const nodeCache = new WatchedCache<V1Node>({
     kubeConfig: kc,
     path: '/api/v1/nodes',
@@ -168,6 +187,11 @@ export async function runResourcePolicyController(
     // Freed capacity may let gated pods of other namespaces go.
     if (gone || pod.metadata?.deletionTimestamp) for (const w of waitingNamespaces) queue.add(w);
   });
+  namespaceCache.on((ns, event) => {
+    const name = ns.metadata?.name ?? '';
+    if (event !== 'delete' && !namespaceLabelInLine(ns, policiesIn(name).length > 0))
+      queue.add(name);
+  });
   nodeCache.on((node, event) => {
     if (event === 'delete') estimator.removeNode(node.metadata?.name ?? '');
     else estimator.upsertNode(node);
@@ -188,7 +212,12 @@ export async function runResourcePolicyController(
     logger,
   });
 
-  await Promise.all([policyCache.start(), nodeCache.start(), podCache.start()]);
+  await Promise.all([
+    policyCache.start(),
+    nodeCache.start(),
+    podCache.start(),
+    namespaceCache.start(),
+  ]);
   refreshPolicies();
 
   const tls = opts.webhook.tls
@@ -213,7 +242,8 @@ export async function runResourcePolicyController(
         configName,
         endpoint,
         tls.ca,
-        opts.webhook.skipNamespaces ?? ['kube-system'],
+        [...(opts.webhook.skipNamespaces ?? ['kube-system']), opts.namespace ?? 'kube-system'],
+        opts.webhook.failurePolicy ?? 'Fail',
       ),
     );
   }
@@ -223,10 +253,15 @@ export async function runResourcePolicyController(
   const startLeading = () => {
     leading = true;
     for (const ns of namespacesWithPolicies()) queue.add(ns);
+    for (const ns of namespaceCache.list())
+      if (!namespaceLabelInLine(ns, policiesIn(ns.metadata?.name).length > 0))
+        queue.add(ns.metadata?.name ?? '');
     for (const pod of podCache.list())
       if (hasGate(pod, GATE)) queue.add(pod.metadata?.namespace ?? '');
     running = queue.run(async (ns) => {
       if (!leading) return undefined;
+      if (await syncNamespaceLabel(core, namespaceCache.get(ns), policiesIn(ns).length > 0))
+        logger.info('namespace label updated', { namespace: ns, policies: policiesIn(ns).length });
       const r = await reconciler.reconcile(ns);
       if (r.gated > 0) waitingNamespaces.add(ns);
       else waitingNamespaces.delete(ns);
@@ -262,10 +297,17 @@ export async function runResourcePolicyController(
       port: opts.healthPort,
       ...(opts.healthHost ? { host: opts.healthHost } : {}),
       registry,
+      // Ready only while the webhook serves: the Service then sends admission calls to this
+      // replica, and with failurePolicy Fail a replica that cannot answer would refuse pods.
       ready: () =>
-        policyCache.hasSynced && podCache.hasSynced && nodeCache.hasSynced
-          ? true
-          : 'caches not synced',
+        !webhook.serving()
+          ? 'webhook not serving'
+          : policyCache.hasSynced &&
+              podCache.hasSynced &&
+              nodeCache.hasSynced &&
+              namespaceCache.hasSynced
+            ? true
+            : 'caches not synced',
     });
   }
   logger.info('resource policy controller started', {
@@ -288,7 +330,12 @@ export async function runResourcePolicyController(
       if (opts.webhook.removeConfigurationOnStop) await deleteWebhookConfiguration(kc, configName);
       await webhook.close();
       await health?.close();
-      await Promise.all([policyCache.stop(), podCache.stop(), nodeCache.stop()]);
+      await Promise.all([
+        policyCache.stop(),
+        podCache.stop(),
+        nodeCache.stop(),
+        namespaceCache.stop(),
+      ]);
     },
   };
 }

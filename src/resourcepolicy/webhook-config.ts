@@ -2,17 +2,24 @@
  * The MutatingWebhookConfiguration that sends pod creations to the webhook, kept up to date at
  * start-up (the caBundle changes whenever the CA is generated anew).
  *
- * failurePolicy Ignore: when the webhook cannot be reached (controller down, restarting, network
- * trouble), the API server creates the pod unchanged, without the gate, and kube-scheduler
- * places it as if no ResourcePolicy existed. Workloads never stop being created because of us;
- * the price is that pods created during an outage ignore the unit order (they still count in
- * the units of the nodes they land on, and get their deletion cost once the controller is back).
+ * Two webhooks, one endpoint, disjoint namespaces:
+ * - in namespaces the controller labelled because they hold a ResourcePolicy, failurePolicy
+ *   Fail: while the webhook cannot be reached, the API server refuses those pod creations (the
+ *   owner, a ReplicaSet, Job or StatefulSet, retries with back-off) instead of creating them
+ *   ungated, so an outage can never break `max` or the unit order;
+ * - in every other namespace, failurePolicy Ignore: a pod created in the moment between a new
+ *   policy and its namespace label is still gated when the webhook is up, and an outage never
+ *   blocks namespaces without policies.
+ * The skipped namespaces (kube-system and the controller's own) are in neither, so the
+ * controller and the cluster's own components can always start.
  */
 import {
   AdmissionregistrationV1Api,
   type KubeConfig,
+  type V1MutatingWebhook,
   type V1MutatingWebhookConfiguration,
 } from '@kubernetes/client-node';
+import { NAMESPACE_LABEL } from './constants.js';
 
 export interface WebhookEndpoint {
   /** https URL for an API server that reaches the webhook directly, e.g. https://127.0.0.1:9443/mutate. */
@@ -21,13 +28,20 @@ export interface WebhookEndpoint {
   service?: { namespace: string; name: string; port?: number };
 }
 
+/** The webhook for namespaces with a ResourcePolicy (failurePolicy Fail by default). */
 export const WEBHOOK_NAME = 'resource-policy-gate.scheduling.alibabacloud.com';
+/** The webhook for every other namespace (failurePolicy Ignore). */
+export const WEBHOOK_NAME_UNLABELLED =
+  'resource-policy-gate-unlabelled.scheduling.alibabacloud.com';
+
+export type FailurePolicy = 'Fail' | 'Ignore';
 
 export function webhookConfiguration(
   name: string,
   endpoint: WebhookEndpoint,
   caBundle: string,
   skipNamespaces: readonly string[],
+  failurePolicy: FailurePolicy = 'Fail',
 ): V1MutatingWebhookConfiguration {
   const clientConfig = endpoint.url
     ? { url: endpoint.url, caBundle: Buffer.from(caBundle).toString('base64') }
@@ -40,36 +54,45 @@ export function webhookConfiguration(
         },
         caBundle: Buffer.from(caBundle).toString('base64'),
       };
+  const skip = {
+    key: 'kubernetes.io/metadata.name',
+    operator: 'NotIn',
+    values: [...new Set(skipNamespaces)],
+  };
+  const webhook = (
+    webhookName: string,
+    policy: FailurePolicy,
+    labelOperator: 'Exists' | 'DoesNotExist',
+  ): V1MutatingWebhook => ({
+    name: webhookName,
+    admissionReviewVersions: ['v1'],
+    sideEffects: 'None',
+    failurePolicy: policy,
+    // How long pod creation waits for us before being refused (Fail) or going ahead (Ignore).
+    timeoutSeconds: 5,
+    matchPolicy: 'Equivalent',
+    reinvocationPolicy: 'Never',
+    clientConfig,
+    rules: [
+      {
+        apiGroups: [''],
+        apiVersions: ['v1'],
+        operations: ['CREATE'],
+        resources: ['pods'],
+        scope: 'Namespaced',
+      },
+    ],
+    namespaceSelector: {
+      matchExpressions: [{ key: NAMESPACE_LABEL, operator: labelOperator }, skip],
+    },
+  });
   return {
     apiVersion: 'admissionregistration.k8s.io/v1',
     kind: 'MutatingWebhookConfiguration',
     metadata: { name, labels: { 'app.kubernetes.io/part-of': 'spillway' } },
     webhooks: [
-      {
-        name: WEBHOOK_NAME,
-        admissionReviewVersions: ['v1'],
-        sideEffects: 'None',
-        failurePolicy: 'Ignore',
-        // Pod creation waits at most this long for us before going ahead ungated.
-        timeoutSeconds: 5,
-        matchPolicy: 'Equivalent',
-        reinvocationPolicy: 'Never',
-        clientConfig,
-        rules: [
-          {
-            apiGroups: [''],
-            apiVersions: ['v1'],
-            operations: ['CREATE'],
-            resources: ['pods'],
-            scope: 'Namespaced',
-          },
-        ],
-        namespaceSelector: {
-          matchExpressions: [
-            { key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: [...skipNamespaces] },
-          ],
-        },
-      },
+      webhook(WEBHOOK_NAME, failurePolicy, 'Exists'),
+      webhook(WEBHOOK_NAME_UNLABELLED, 'Ignore', 'DoesNotExist'),
     ],
   };
 }

@@ -67,6 +67,8 @@ export interface WebhookServerOptions {
 
 export interface WebhookServer {
   port: number;
+  /** Whether the server still accepts connections (the controller's readiness). */
+  serving(): boolean;
   close(): Promise<void>;
 }
 
@@ -120,6 +122,7 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
   });
   return {
     port: (server.address() as AddressInfo).port,
+    serving: () => server.listening,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();
