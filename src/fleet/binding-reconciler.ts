@@ -13,7 +13,7 @@ import {
   type KubeConfig,
   type KubernetesObject,
 } from '@kubernetes/client-node';
-import { setStatusCondition, type ConditionInput } from '../api/conditions.js';
+import { conditionsChanged, setStatusCondition, type ConditionInput } from '../api/conditions.js';
 import type { Condition } from '../api/meta.js';
 import {
   FLEET_API_VERSION,
@@ -38,7 +38,9 @@ import {
   type ClusterState,
   type ScheduleResult,
 } from '../scheduler/index.js';
+import { mapBounded } from '../util/bounded.js';
 import { applyAsSoleOwner, takeOver, takeOverUnfinished } from './adoption.js';
+import { AppliedCache } from './applied-cache.js';
 import { DependencySyncer, keepIfRequired } from './dependency-sync.js';
 import type { MemberObject } from './dependencies.js';
 import type { MemberRegistry } from './member-registry.js';
@@ -73,6 +75,7 @@ import {
   type BindingStatusInput,
   type ProvisioningFailure,
 } from './binding-status.js';
+import { statusPatchChanges } from './status-change.js';
 import { healthInput, podlessReplicas } from './workload-health.js';
 import type { MemberWorkload } from './status-aggregate.js';
 import { parseTemplateKey, type TemplateKey } from './template-key.js';
@@ -80,6 +83,10 @@ import type { TemplateKinds } from './template-kinds.js';
 import type { FleetMetrics } from './metrics.js';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+/** Member copies written at once per reconcile: members answer independently. */
+const MEMBER_WRITES_IN_FLIGHT = 4;
+/** The binding's entry in the AppliedCache (member copies are entered by member name). */
+const BINDING_TARGET = ' binding';
 
 export interface ReconcilerDeps {
   hub: KubeConfig;
@@ -139,6 +146,8 @@ export class BindingReconciler {
   private readonly carried = new Map<string, ResourceBinding>();
   /** uids of refused ProvisioningRequests already counted and reported. */
   private readonly failedRequests = new Set<string>();
+  /** What was applied last, so an unchanged reconcile writes nothing (applied-cache.ts). */
+  private readonly applied = new AppliedCache();
 
   constructor(private readonly deps: ReconcilerDeps) {
     this.core = deps.hub.makeApiClient(CoreV1Api);
@@ -180,6 +189,7 @@ export class BindingReconciler {
         await this.releaseBinding(binding);
       }
       if (teardown) this.deps.metrics.forgetWorkload(key);
+      this.applied.forget(keyText);
       if (template && teardown) await this.setFinalizer(template, TEMPLATE_FINALIZER, false);
       return teardown ? undefined : { requeueAfterMs: 500 };
     }
@@ -341,7 +351,7 @@ export class BindingReconciler {
     if (req) spec.replicaRequirements = req;
     if (policy.spec.placement) spec.placement = policy.spec.placement;
     if (policy.spec.autoScaling) spec.autoScaling = policy.spec.autoScaling;
-    const applied = await this.applyBinding(key, template, spec);
+    const applied = await this.applyBinding(keyText, key, template, spec, binding);
     this.carried.delete(keyText);
 
     // Syncer: copies where the result puts replicas, none elsewhere.
@@ -356,19 +366,17 @@ export class BindingReconciler {
             targets.map((t) => ({ cluster: t.name, replicas: t.replicas ?? 0 })),
           )
         : new Map<string, Record<string, unknown>>();
-    for (const t of targets) {
+    const syncCopy = async (t: TargetCluster): Promise<MemberWorkload> => {
       const conn = this.deps.members.get(t.name)?.connection;
       const waitingHere = result.clusters.find((c) => c.cluster === t.name)?.waiting ?? 0;
-      if (!conn || !conn.probeResult.ready) {
-        workloads.push({
+      if (!conn || !conn.probeResult.ready)
+        return {
           cluster: t.name,
           applied: false,
           upToDate: false,
           waitingForCapacity: waitingHere,
           message: 'member not reachable',
-        });
-        continue;
-      }
+        };
       try {
         const copy = memberCopy(
           template,
@@ -389,41 +397,52 @@ export class BindingReconciler {
               member.spec.spec.provisioning.provisioningClassName ?? DEFAULT_PROVISIONING_CLASS,
             ),
           );
-        const outcome = await this.applyCopy(conn.kubeConfig, copy, template);
-        if (outcome === 'conflict') {
-          conflicts.push(t.name);
-          workloads.push({
-            cluster: t.name,
-            applied: false,
-            upToDate: false,
-            message: `a ${key.kind} ${key.namespace}/${key.name} not created by Spillway exists; set annotation fleet.spillway.dev/adopt-existing=true on the template to adopt it`,
-          });
-          continue;
+        // A watched copy is compared with its watch; any other with a read (in applyCopy).
+        const watched = kind.plural ? conn.copyOf(key, key.name, key.namespace) : undefined;
+        if (!this.applied.unchanged(keyText, t.name, copy, watched)) {
+          const sent = structuredClone(copy);
+          const outcome = await this.applyCopy(conn.kubeConfig, copy, template, (existing) =>
+            this.applied.unchanged(keyText, t.name, sent, existing),
+          );
+          if (outcome === 'conflict') {
+            conflicts.push(t.name);
+            return {
+              cluster: t.name,
+              applied: false,
+              upToDate: false,
+              message: `a ${key.kind} ${key.namespace}/${key.name} not created by Spillway exists; set annotation fleet.spillway.dev/adopt-existing=true on the template to adopt it`,
+            };
+          }
+          if (outcome !== 'unchanged') this.applied.remember(keyText, t.name, sent, outcome.result);
         }
         // Kinds whose copies are not watched count as up to date once applied.
         const live = kind.plural ? conn.copyOf(key, key.name, key.namespace) : undefined;
-        workloads.push({
+        return {
           cluster: t.name,
           applied: true,
           upToDate: live ? kind.upToDate(live) : !kind.plural,
           ...(live ? { live } : {}),
           ...(live?.status && kind.counts ? { status: kind.counts(live.status) } : {}),
           waitingForCapacity: waitingHere,
-        });
+        };
       } catch (err) {
-        workloads.push({
+        this.applied.forget(keyText, t.name);
+        log.warn('could not apply member copy', { member: t.name, error: errorMessage(err) });
+        return {
           cluster: t.name,
           applied: false,
           upToDate: false,
           message: errorMessage(err),
-        });
-        log.warn('could not apply member copy', { member: t.name, error: errorMessage(err) });
+        };
       }
-    }
+    };
+    workloads.push(...(await mapBounded(targets, MEMBER_WRITES_IN_FLIGHT, syncCopy)));
+    conflicts.sort(); // filled in parallel
     for (const name of this.clustersWithCopies(key, remembered)) {
       if (keep.has(name)) continue;
       try {
         await this.removeCopy(name, key, log);
+        this.applied.forget(keyText, name);
       } catch (err) {
         // Remembered as applied, so the next reconcile tries again once the member answers.
         workloads.push({
@@ -657,10 +676,13 @@ export class BindingReconciler {
     );
   }
 
+  /** Server-side applies the binding, unless `live` is what the same apply gave last time. */
   private async applyBinding(
+    keyText: string,
     key: TemplateKey,
     template: TemplateObject,
     spec: ResourceBindingSpec,
+    live: ResourceBinding | undefined,
   ): Promise<ResourceBinding> {
     const body = {
       apiVersion: FLEET_API_VERSION,
@@ -685,7 +707,8 @@ export class BindingReconciler {
       },
       spec,
     };
-    return (await this.objects.patch(
+    if (live && this.applied.unchanged(keyText, BINDING_TARGET, body, live)) return live;
+    const result = (await this.objects.patch(
       body as KubernetesObject,
       undefined,
       undefined,
@@ -693,6 +716,8 @@ export class BindingReconciler {
       true,
       PatchStrategy.ServerSideApply,
     )) as unknown as ResourceBinding;
+    this.applied.remember(keyText, BINDING_TARGET, body, result);
+    return result;
   }
 
   private async deleteBinding(namespace: string, name: string): Promise<void> {
@@ -709,12 +734,16 @@ export class BindingReconciler {
       });
   }
 
-  /** Server-side applies a copy unless the member has a foreign object of that name. */
+  /**
+   * Server-side applies a copy unless the member has a foreign object of that name, or the
+   * member's object is still what the same apply gave last time (`unchanged`).
+   */
   private async applyCopy(
     kc: KubeConfig,
     copy: TemplateObject,
     template: TemplateObject,
-  ): Promise<'applied' | 'conflict'> {
+    unchanged: (existing: KubernetesObject) => boolean,
+  ): Promise<{ result?: KubernetesObject } | 'conflict' | 'unchanged'> {
     const api = KubernetesObjectApi.makeApiClient(kc);
     const header = {
       apiVersion: copy.apiVersion,
@@ -733,17 +762,18 @@ export class BindingReconciler {
       template,
     );
     if (own === 'foreign') return 'conflict';
+    if (own === 'ours' && existing && unchanged(existing)) return 'unchanged';
     keepImmutable(copy, existing as { spec?: Record<string, unknown> } | undefined);
     if (own === 'adoptable' && existing) {
       // Once: the member object becomes the copy, not a merge with what was there.
       await takeOver(api, existing, copy);
-      return 'applied';
+      return {};
     }
     if (existing && takeOverUnfinished(existing)) {
       await applyAsSoleOwner(api, copy);
-      return 'applied';
+      return {};
     }
-    await api.patch(
+    const result = await api.patch(
       copy as KubernetesObject,
       undefined,
       undefined,
@@ -751,7 +781,7 @@ export class BindingReconciler {
       true,
       PatchStrategy.ServerSideApply,
     );
-    return 'applied';
+    return { result };
   }
 
   private async ensureNamespace(api: KubernetesObjectApi, namespace: string): Promise<void> {
@@ -952,6 +982,7 @@ export class BindingReconciler {
   /** One condition on the binding, the rest of its status as it is. */
   private async writeCondition(binding: ResourceBinding, c: ConditionInput): Promise<void> {
     const conditions = setStatusCondition(binding.status?.conditions, c, new Date());
+    if (!conditionsChanged(binding.status?.conditions, conditions)) return;
     await this.custom.patchNamespacedCustomObjectStatus(
       {
         group: FLEET_GROUP,
@@ -1008,24 +1039,26 @@ export class BindingReconciler {
       placementText(more.targets, more.withReplicas) || 'none',
     );
     const hubStatus = out.hub;
-    await this.custom
-      .patchNamespacedCustomObjectStatus(
-        {
-          group: FLEET_GROUP,
-          version: FLEET_VERSION,
-          plural: 'resourcebindings',
-          namespace: key.namespace,
-          name: bName,
-          body: { status: out.status },
-        },
-        mergePatch,
-      )
-      .catch((err: unknown) =>
-        this.deps.logger.warn('could not write binding status', {
-          binding: `${key.namespace}/${bName}`,
-          error: errorMessage(err),
-        }),
-      );
+    // Only a change is written: a timestamp alone is not one (status-change.ts).
+    if (statusPatchChanges(binding.status, out.status))
+      await this.custom
+        .patchNamespacedCustomObjectStatus(
+          {
+            group: FLEET_GROUP,
+            version: FLEET_VERSION,
+            plural: 'resourcebindings',
+            namespace: key.namespace,
+            name: bName,
+            body: { status: out.status },
+          },
+          mergePatch,
+        )
+        .catch((err: unknown) =>
+          this.deps.logger.warn('could not write binding status', {
+            binding: `${key.namespace}/${bName}`,
+            error: errorMessage(err),
+          }),
+        );
 
     const kind = kindOf(template);
     const [group = '', version = ''] = key.apiVersion.split('/');
@@ -1054,7 +1087,8 @@ export class BindingReconciler {
         }),
       };
     }
-    if (templateStatus) {
+    const statusNow = (template as { status?: unknown }).status;
+    if (templateStatus && statusPatchChanges(statusNow, templateStatus)) {
       await this.custom
         .patchNamespacedCustomObjectStatus(
           {

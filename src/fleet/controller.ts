@@ -11,7 +11,7 @@ import {
   type KubernetesListObject,
   type KubernetesObject,
 } from '@kubernetes/client-node';
-import { conditionsChanged } from '../api/conditions.js';
+import { statusPatchChanges } from './status-change.js';
 import { FLEET_GROUP, FLEET_VERSION, type ResourceBinding } from '../api/fleet.js';
 import { POLICY_GROUP, POLICY_VERSION, type AnyPropagationPolicy } from '../api/policy.js';
 import { EventRecorder } from '../runtime/events.js';
@@ -288,13 +288,7 @@ export async function runFleetController(opts: FleetControllerOptions): Promise<
         now,
       });
       // Template and member events call this often; write only what changed.
-      const { conditions: oldConditions, ...oldRest } = p.status ?? {};
-      const { conditions: newConditions, ...newRest } = status;
-      if (
-        JSON.stringify(oldRest) === JSON.stringify(newRest) &&
-        !conditionsChanged(oldConditions, newConditions)
-      )
-        continue;
+      if (!statusPatchChanges(p.status, status)) continue;
       const plural =
         p.kind === 'PropagationPolicy' ? 'propagationpolicies' : 'clusterpropagationpolicies';
       const body = { status };

@@ -28,6 +28,7 @@ import { errorMessage, type Logger } from '../runtime/logger.js';
 import { MEMBER_FINALIZER } from './ownership.js';
 import { MemberConnection, type MemberEvents } from './member-connection.js';
 import type { MemberInfo } from './placement.js';
+import { statusPatchChanges } from './status-change.js';
 
 /** The watch delivers client-node objects; their JSON is our MemberCluster shape. */
 function asMember(o: KubernetesObject): MemberCluster {
@@ -36,6 +37,8 @@ function asMember(o: KubernetesObject): MemberCluster {
 
 const R = MemberClusterConditionReasons.Ready;
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+/** lastProbeTime alone is refreshed this often; any other change is written at once. */
+const PROBE_TIME_REFRESH_MS = 5 * 60_000;
 
 export interface RegisteredMember {
   spec: MemberCluster;
@@ -334,6 +337,11 @@ export class MemberRegistry {
         allocated,
       };
     }
+    // Written when it changes; lastProbeTime alone only every few minutes (each write is a
+    // watch event for every client of MemberClusters).
+    const probedAt = current?.lastProbeTime ? Date.parse(current.lastProbeTime) : NaN;
+    const fresh = now.getTime() - probedAt < PROBE_TIME_REFRESH_MS;
+    if (fresh && !statusPatchChanges(current, status)) return;
     try {
       await this.custom.patchClusterCustomObjectStatus(
         {

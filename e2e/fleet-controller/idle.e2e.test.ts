@@ -1,0 +1,138 @@
+/**
+ * No work when nothing changed: once a few workloads are placed (one spilled over two members,
+ * one waiting for capacity, so its binding is re-checked every second, and a Service), the
+ * controller sends no write request to any API server while nothing changes. Remembering what
+ * it applied must not cost correctness: a copy deleted or edited in a member is put back.
+ */
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { hub, kubeConfigFor, member } from '../fleet/index.js';
+import { waitFor } from '../fleet/readiness.js';
+import { useFleet } from '../support/fleet.js';
+import { useFleetController } from '../support/controller-fixture.js';
+import { clients, deployment } from '../support/kube.js';
+import { kubectl, tieredPolicy } from '../support/spillway.js';
+import { countWrites, type WriteRequest } from '../support/write-counter.js';
+
+const fleet = useFleet('idle', 'demo.yaml', { provisioner: false });
+const NS = 'quiet';
+const IDLE_MS = 30_000;
+
+const idc = () => member(fleet.state, 'cluster-idc-demo');
+const bj = () => member(fleet.state, 'cluster-bj-demo');
+const hubKc = () => hub(fleet.state).kubeconfigPath;
+const hubApps = () => clients(kubeConfigFor(hub(fleet.state))).apps;
+const memberApps = (c: ReturnType<typeof idc>) => clients(kubeConfigFor(c)).apps;
+const memberDeploy = (c: ReturnType<typeof idc>, name: string) =>
+  memberApps(c)
+    .readNamespacedDeployment({ name, namespace: NS })
+    .catch(() => undefined);
+const waitingOf = async (name: string) =>
+  (
+    (await kubeConfigFor(hub(fleet.state))
+      .makeApiClient(CustomObjectsApi)
+      .getNamespacedCustomObject({
+        group: 'fleet.spillway.dev',
+        version: 'v1alpha1',
+        plural: 'resourcebindings',
+        namespace: NS,
+        name: `${name}-deployment`,
+      })
+      .catch(() => undefined)) as { status?: { waitingForCapacity?: number } } | undefined
+  )?.status?.waitingForCapacity ?? 0;
+
+/** Lease renewals are leader election's heartbeat, not reconcile work. */
+const reconcileWrites = (ws: WriteRequest[]) => ws.filter((w) => !w.target.includes('/leases/'));
+
+/** Writes over `ms`, counted client-side. */
+async function writesDuring(ms: number): Promise<WriteRequest[]> {
+  const counter = countWrites();
+  await new Promise((r) => setTimeout(r, ms));
+  return reconcileWrites(counter.stop());
+}
+
+useFleetController(fleet);
+beforeAll(() => {
+  kubectl(hubKc(), ['create', 'ns', NS]);
+});
+
+describe('no work when nothing changed', () => {
+  it('sends no write to any API server while nothing changes', async () => {
+    const groups: [string, string[]][] = [
+      ['idc', [idc().name]],
+      ['cloud', [bj().name]],
+    ];
+    kubectl(
+      hubKc(),
+      ['apply', '-f', '-'],
+      tieredPolicy({ name: 'apps', namespace: NS, groups, selector: { kind: 'Deployment' } }),
+    );
+    kubectl(
+      hubKc(),
+      ['apply', '-f', '-'],
+      tieredPolicy({ name: 'svc', namespace: NS, groups, selector: { kind: 'Service' } }),
+    );
+    // idc's three 16-CPU nodes hold 6 replicas of 6 CPUs, bj's two 8-CPU nodes 2 more.
+    await hubApps().createNamespacedDeployment({
+      namespace: NS,
+      body: deployment('api', NS, 7, { cpu: '6' }),
+    });
+    await hubApps().createNamespacedDeployment({
+      namespace: NS,
+      body: deployment('web', NS, 2, { cpu: '100m' }),
+    });
+    // No node anywhere has 20 CPUs: its replica waits, and its binding is re-checked.
+    await hubApps().createNamespacedDeployment({
+      namespace: NS,
+      body: deployment('big', NS, 1, { cpu: '20' }),
+    });
+    await kubeConfigFor(hub(fleet.state))
+      .makeApiClient(CoreV1Api)
+      .createNamespacedService({
+        namespace: NS,
+        body: {
+          metadata: { name: 'web' },
+          spec: { selector: { app: 'web' }, ports: [{ port: 80 }] },
+        },
+      });
+
+    await waitFor('api 6 + 1 and web 2, all ready; big waiting', 120_000, async () => {
+      const [a1, a2, w] = await Promise.all([
+        memberDeploy(idc(), 'api'),
+        memberDeploy(bj(), 'api'),
+        memberDeploy(idc(), 'web'),
+      ]);
+      const hubApi = await hubApps().readNamespacedDeployment({ name: 'api', namespace: NS });
+      return (
+        a1?.status?.readyReplicas === 6 &&
+        a2?.status?.readyReplicas === 1 &&
+        w?.status?.readyReplicas === 2 &&
+        hubApi.status?.readyReplicas === 7 &&
+        (await waitingOf('big')) === 1
+      );
+    });
+    // Converged: the last status writes of the convergence are done once a few seconds pass
+    // without any write (bounded: if that never happens, the window below shows the writes).
+    const quietBy = Date.now() + 30_000;
+    while (Date.now() < quietBy && (await writesDuring(3000)).length > 0);
+
+    const writes = await writesDuring(IDLE_MS);
+    console.log(`writes in ${IDLE_MS / 1000} idle seconds: ${writes.length}`);
+    expect(writes.map((w) => `${w.method} ${w.target}`)).toEqual([]);
+  }, 300_000);
+
+  it('puts back a member copy deleted or edited by hand', async () => {
+    await memberApps(idc()).deleteNamespacedDeployment({ name: 'web', namespace: NS });
+    await waitFor(
+      'web re-created in idc',
+      30_000,
+      async () => (await memberDeploy(idc(), 'web'))?.spec?.replicas === 2,
+    );
+    kubectl(idc().kubeconfigPath, ['scale', 'deploy', 'api', `-n${NS}`, '--replicas=3']);
+    await waitFor(
+      'api back at 6 in idc',
+      30_000,
+      async () => (await memberDeploy(idc(), 'api'))?.spec?.replicas === 6,
+    );
+  }, 120_000);
+});
