@@ -9,7 +9,7 @@ STATE ?= .fleet/demo
 
 # Where `make install-plugin` links kubectl-amc: kubectl finds plugins on PATH only.
 PREFIX ?= $(HOME)/.local
-PLUGIN_HINT = kubectl amc: run \`make install-plugin\` (links kubectl-amc into $(PREFIX)/bin; add it to PATH with \`export PATH=$(PREFIX)/bin:$$PATH\`), then \`KUBECONFIG=$(STATE)/kubeconfigs/hub.yaml kubectl amc get pod -M -A\`
+PLUGIN_HINT = kubectl amc: run \`make install-plugin\` (links kubectl-amc into $(PREFIX)/bin; add it to PATH with \`export PATH=$(PREFIX)/bin:\$$PATH\`), then \`KUBECONFIG=$(STATE)/kubeconfigs/hub.yaml kubectl amc get pod -M -A\`
 
 .PHONY: all deps tools image e2e-real build lint typecheck unit e2e test bench fleet-up fleet-down fleet-status demo install-plugin clean
 
