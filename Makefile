@@ -11,7 +11,7 @@ STATE ?= .fleet/demo
 PREFIX ?= $(HOME)/.local
 PLUGIN_HINT = kubectl amc: run \`make install-plugin\` (links kubectl-amc into $(PREFIX)/bin; add it to PATH with \`export PATH=$(PREFIX)/bin:\$$PATH\`), then \`KUBECONFIG=$(STATE)/kubeconfigs/hub.yaml kubectl amc get pod -M -A\`
 
-.PHONY: all deps tools image e2e-real build lint typecheck unit e2e test bench fleet-up fleet-down fleet-status demo install-plugin clean
+.PHONY: all deps tools image e2e-real e2e-real-deps build lint typecheck unit e2e test bench fleet-up fleet-down fleet-status demo install-plugin clean
 
 all: test
 
@@ -27,8 +27,12 @@ tools:
 image:
 	bash hack/build-image.sh
 
-# Tests on real containers (the image above); not part of `make test`.
-e2e-real: deps tools image
+# Debian packages and cached binaries of the local fleet's real node (containerd, kubelet).
+e2e-real-deps:
+	bash hack/real-node-deps.sh
+
+# Tests on real containers (the image above, the fleet's real node; root); not in `make test`.
+e2e-real: deps tools e2e-real-deps image
 	$(JEST) --selectProjects real --runInBand --forceExit
 
 build: deps

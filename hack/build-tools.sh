@@ -48,6 +48,35 @@ build_kube() {
   log "kube $KUBE_VERSION: done"
 }
 
+# kubelet and kube-proxy for the fleet's real node, from the same module graph as build_kube
+# (its go.mod), in a directory of their own so the default tools' cache key is unchanged.
+build_node() {
+  local out="$cache/bin/kube-node-$KUBE_VERSION"
+  if have "$out" kubelet kube-proxy; then log "kube-node $KUBE_VERSION: cached in $out"; return; fi
+  build_kube
+  local mod="$cache/src/kube-$KUBE_VERSION"
+  local minor=${KUBE_VERSION#v1.}; minor=${minor%%.*}
+  local ld="-s -w -X k8s.io/component-base/version.gitVersion=$KUBE_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/component-base/version.gitTreeState=clean"
+  mkdir -p "$out.tmp"
+  for b in kubelet kube-proxy; do
+    log "kube-node $KUBE_VERSION: building $b"
+    (cd "$mod" && go build -trimpath -ldflags "$ld" -o "$out.tmp/$b" "k8s.io/kubernetes/cmd/$b")
+  done
+  rm -rf "$out"; mv "$out.tmp" "$out"
+  log "kube-node $KUBE_VERSION: done"
+}
+
+# The pod sandbox image's only binary (hack/pause/main.go), keyed by its source's hash.
+build_pause() {
+  local sum; sum=$(sha256sum "$here/pause/main.go" | cut -c1-12)
+  local out="$cache/bin/pause-$sum"
+  if have "$out" pause; then log "pause: cached in $out"; return; fi
+  mkdir -p "$out.tmp"
+  (cd "$here/pause" && GOFLAGS= go build -trimpath -ldflags "-s -w" -o "$out.tmp/pause" main.go)
+  rm -rf "$out"; mv "$out.tmp" "$out"
+  log "pause: built in $out"
+}
+
 build_simple() { # build_simple NAME VERSION PACKAGE BINARY
   local name=$1 version=$2 pkg=$3 bin=$4
   local out="$cache/bin/$name-$version"
@@ -59,6 +88,7 @@ build_simple() { # build_simple NAME VERSION PACKAGE BINARY
   log "$name $version: done"
 }
 
+# `node pause coredns` (the real node, make e2e-real) are built only when asked for.
 want=${*:-kube kwok helm kubeconform}
 start=$(date +%s)
 for t in $want; do
@@ -66,6 +96,9 @@ for t in $want; do
     kube) build_kube ;;
     kwok) build_simple kwok "$KWOK_VERSION" sigs.k8s.io/kwok/cmd/kwok kwok ;;
     helm) build_simple helm "$HELM_VERSION" helm.sh/helm/v3/cmd/helm helm ;;
+    node) build_node ;;
+    pause) build_pause ;;
+    coredns) build_simple coredns "$COREDNS_VERSION" github.com/coredns/coredns coredns ;;
     kubeconform) build_simple kubeconform "$KUBECONFORM_VERSION" github.com/yannh/kubeconform/cmd/kubeconform kubeconform ;;
     *) echo "unknown tool $t" >&2; exit 2 ;;
   esac

@@ -24,6 +24,8 @@ const { positionals, values } = parseArgs({
     state: { type: 'string' },
     'idle-seconds': { type: 'string' },
     'scale-up-delay-seconds': { type: 'string' },
+    // A cluster alias that gets one real node (containerd + kubelet; root): docs/local-fleet.md.
+    'real-node': { type: 'string' },
   },
 });
 const command = positionals[0] ?? 'status';
@@ -57,6 +59,7 @@ switch (command) {
       ...(values['scale-up-delay-seconds']
         ? { scaleUpDelaySeconds: Number(values['scale-up-delay-seconds']) }
         : {}),
+      ...(values['real-node'] ? { realNode: values['real-node'] } : {}),
     });
     printClusters(state);
     log(`ready in ${((Date.now() - t0) / 1000).toFixed(1)}s`);

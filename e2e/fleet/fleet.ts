@@ -27,6 +27,18 @@ import { findTools, REPO_ROOT, type Tools } from './tools.js';
 import { writeKubeconfig } from './kubeconfig.js';
 import { fixedNodeNames, nodeManifest } from './nodes.js';
 import { applyManifestFile } from './apply.js';
+import {
+  REAL_NODE_NETWORK,
+  cleanUpRealNode,
+  drainRealNode,
+  prepareRealNodeNetwork,
+  readRealNode,
+  realNodeApiserverArgs,
+  realNodeBinaries,
+  realNodeServingNames,
+  startRealNode,
+  type RealNodeState,
+} from './realnode.js';
 
 export interface ClusterInfo {
   /** `hub`, or the member's cluster ID. */
@@ -48,6 +60,8 @@ export interface FleetState {
   processes: ProcessRecord[];
   /** A kubeconfig holding every cluster's context. */
   kubeconfigPath: string;
+  /** The real node (containerd + kubelet), when the fleet was started with one. */
+  realNode?: RealNodeState;
 }
 
 export interface UpOptions {
@@ -59,6 +73,11 @@ export interface UpOptions {
   idleSeconds?: number;
   /** Override every elastic pool's scale-up delay (seconds). */
   scaleUpDelaySeconds?: number;
+  /**
+   * A cluster alias (`hub` or a member's) that gets one real node (realnode.ts) beside its
+   * kwok nodes; its API server then listens on the fleet's bridge address. Root only.
+   */
+  realNode?: string;
   log?: (line: string) => void;
 }
 
@@ -145,6 +164,7 @@ export async function fleetUp(opts: UpOptions): Promise<FleetState> {
   const started = Date.now();
 
   const [etcdClient = 0, etcdPeer = 0, ...apiPorts] = await freePorts(3 + topology.members.length);
+  if (opts.realNode) realNodeBinaries(); // fail before starting anything when one is missing
   const clusters: ClusterInfo[] = [
     { name: 'hub', alias: 'hub', role: 'hub', server: '', kubeconfigPath: '' },
     ...topology.members.map((m): ClusterInfo => ({
@@ -155,8 +175,11 @@ export async function fleetUp(opts: UpOptions): Promise<FleetState> {
       kubeconfigPath: '',
     })),
   ];
+  if (opts.realNode && !clusters.some((c) => c.alias === opts.realNode))
+    throw new Error(`--real-node ${opts.realNode}: no such cluster in ${topology.name}`);
   clusters.forEach((c, i) => {
-    c.server = `https://127.0.0.1:${apiPorts[i] ?? 0}`;
+    const host = c.alias === opts.realNode ? REAL_NODE_NETWORK.ip : '127.0.0.1';
+    c.server = `https://${host}:${apiPorts[i] ?? 0}`;
     c.kubeconfigPath = join(stateDir, 'kubeconfigs', `${c.alias}.yaml`);
     writeKubeconfig(
       c.kubeconfigPath,
@@ -190,6 +213,18 @@ export async function fleetUp(opts: UpOptions): Promise<FleetState> {
   };
 
   try {
+    if (opts.realNode) {
+      const [kubelet = 0, kubeletHealthz = 0, proxyMetrics = 0, proxyHealthz = 0] =
+        await freePorts(4);
+      log(`real node: bridge ${REAL_NODE_NETWORK.bridge} ${REAL_NODE_NETWORK.ip}`);
+      state.realNode = prepareRealNodeNetwork(stateDir, opts.realNode, {
+        kubelet,
+        kubeletHealthz,
+        proxyMetrics,
+        proxyHealthz,
+      });
+      save();
+    }
     log(`starting etcd on 127.0.0.1:${etcdClient}`);
     const etcd = spawnRecorded('etcd', tools.etcd, etcdArgs(stateDir, etcdClient, etcdPeer));
     await waitFor('etcd', 30_000, async () => {
@@ -203,7 +238,7 @@ export async function fleetUp(opts: UpOptions): Promise<FleetState> {
       spawnRecorded(
         `${c.alias}-apiserver`,
         tools.kubeApiserver,
-        apiserverArgs(pki, c, apiPorts[i] ?? 0, state.etcd.clientUrl),
+        apiserverArgs(pki, c, apiPorts[i] ?? 0, state.etcd.clientUrl, c.alias === opts.realNode),
       ),
     );
     await Promise.all(
@@ -244,6 +279,15 @@ export async function fleetUp(opts: UpOptions): Promise<FleetState> {
       await createFixedNodes(c, m, tools);
     }
     await Promise.all(topology.members.map((m) => waitNodesReady(member(state, m.id), m)));
+    const real = state.realNode;
+    const realCluster = clusters.find((c) => c.alias === opts.realNode);
+    if (real && realCluster) {
+      log(`starting the real node ${real.nodeName} in ${realCluster.alias}`);
+      await startRealNode(real, realCluster.kubeconfigPath, kubeConfigFor(realCluster), (n, b, a) =>
+        spawnRecorded(n, b, a),
+      );
+      save();
+    }
 
     if (opts.provisioner !== false && topology.members.some((m) => m.provisioning)) {
       const script = join(REPO_ROOT, 'e2e', 'provisioner', 'main.ts');
@@ -298,17 +342,30 @@ function etcdArgs(stateDir: string, client: number, peer: number): string[] {
   ];
 }
 
-function apiserverArgs(pki: FleetPki, c: ClusterInfo, port: number, etcdUrl: string): string[] {
-  const serving = ensureServingCert(pki, c.alias);
+function apiserverArgs(
+  pki: FleetPki,
+  c: ClusterInfo,
+  port: number,
+  etcdUrl: string,
+  realNode = false,
+): string[] {
+  const serving = realNode
+    ? ensureServingCert(pki, `${c.alias}-real`, realNodeServingNames())
+    : ensureServingCert(pki, c.alias);
+  const listen = realNode
+    ? realNodeApiserverArgs()
+    : [
+        '--bind-address=127.0.0.1',
+        '--advertise-address=127.0.0.1',
+        // The default/kubernetes Endpoints would point at loopback, which validation forbids.
+        '--endpoint-reconciler-type=none',
+      ];
   return [
     `--etcd-servers=${etcdUrl}`,
     // One etcd serves every control plane; each keeps its objects under its own prefix.
     `--etcd-prefix=/${c.alias}/registry`,
-    '--bind-address=127.0.0.1',
-    '--advertise-address=127.0.0.1',
+    ...listen,
     `--secure-port=${port}`,
-    // The default/kubernetes Endpoints would point at loopback, which validation forbids.
-    '--endpoint-reconciler-type=none',
     `--tls-cert-file=${serving.cert}`,
     `--tls-private-key-file=${serving.key}`,
     `--client-ca-file=${pki.caCert}`,
@@ -370,6 +427,15 @@ export async function fleetDown(
 ): Promise<void> {
   const dir = resolve(stateDir);
   const state = readState(dir);
+  const real = readRealNode(dir);
+  const realCluster = state?.clusters.find((c) => c.alias === real?.cluster);
+  if (state && real && realCluster) {
+    const kubelet = state.processes.find((p) => p.name === 'kubelet');
+    if (kubelet && isRunning(kubelet)) {
+      log(`draining the real node ${real.nodeName}`);
+      await drainRealNode(real, kubeConfigFor(realCluster));
+    }
+  }
   if (state) {
     // Stop clients before servers: provisioner and controllers, then API servers, etcd last.
     const order = [...state.processes].reverse();
@@ -377,6 +443,10 @@ export async function fleetDown(
       if (isRunning(rec)) log(`stopping ${rec.name} (pid ${rec.pid})`);
       await stopProcess(rec);
     }
+  }
+  if (real) {
+    log('cleaning up after the real node');
+    cleanUpRealNode(real);
   }
   rmSync(dir, { recursive: true, force: true });
 }

@@ -64,14 +64,18 @@ export function ensurePki(dir: string): FleetPki {
 }
 
 /** A serving certificate for one API server, signed by the fleet CA. */
-export function ensureServingCert(pki: FleetPki, name: string): { cert: string; key: string } {
+export function ensureServingCert(
+  pki: FleetPki,
+  name: string,
+  extraNames: string[] = [],
+): { cert: string; key: string } {
   const cert = join(pki.dir, `${name}.crt`);
   const key = join(pki.dir, `${name}.key`);
   if (!existsSync(cert)) {
     const ext = join(pki.dir, `${name}.ext`);
     writeFileSync(
       ext,
-      'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc\nextendedKeyUsage=serverAuth\n',
+      `subjectAltName=${['IP:127.0.0.1', 'DNS:localhost', 'DNS:kubernetes', 'DNS:kubernetes.default', 'DNS:kubernetes.default.svc', ...extraNames].join(',')}\nextendedKeyUsage=serverAuth\n`,
     );
     openssl(['genrsa', '-out', `${name}.key`, '2048'], pki.dir);
     openssl(

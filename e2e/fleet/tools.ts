@@ -10,7 +10,7 @@ export function cacheDir(): string {
   return process.env.SPILLWAY_CACHE ?? join(homedir(), '.cache', 'spillway');
 }
 
-function pinnedVersions(): Record<string, string> {
+export function pinnedVersions(): Record<string, string> {
   const out: Record<string, string> = {};
   for (const line of readFileSync(join(REPO_ROOT, 'hack', 'tools.env'), 'utf8').split('\n')) {
     const m = /^([A-Z_]+)=(\S+)/.exec(line);

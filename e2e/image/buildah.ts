@@ -20,6 +20,11 @@ const version = (
 /** The reference `make image` tags (hack/build-image.sh's defaults). */
 export const IMAGE = `${process.env.SPILLWAY_IMAGE ?? 'ghcr.io/spillway-dev/spillway'}:${version}`;
 
+/** The OCI archive `make image` writes (for `ctr images import`). */
+export function imageArchive(): string {
+  return join(STORE, `spillway-${version}.oci.tar`);
+}
+
 const STORAGE_FLAGS = [
   '--root',
   join(STORE, 'storage'),
