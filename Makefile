@@ -11,7 +11,7 @@ STATE ?= .fleet/demo
 PREFIX ?= $(HOME)/.local
 PLUGIN_HINT = kubectl amc: run \`make install-plugin\` (links kubectl-amc into $(PREFIX)/bin; add it to PATH with \`export PATH=$(PREFIX)/bin:\$$PATH\`), then \`KUBECONFIG=$(STATE)/kubeconfigs/hub.yaml kubectl amc get pod -M -A\`
 
-.PHONY: all deps tools image e2e-real e2e-real-deps build lint typecheck unit e2e test bench fleet-up fleet-down fleet-status demo install-plugin clean
+.PHONY: all deps tools image e2e-real e2e-real-deps build lint typecheck unit e2e test fuzz bench fleet-up fleet-down fleet-status demo install-plugin clean
 
 all: test
 
@@ -60,6 +60,15 @@ e2e: deps tools
 	$(JEST) --selectProjects e2e --runInBand --forceExit
 
 test: lint typecheck unit e2e
+
+# The long fuzz run, not part of `make test` (which runs the same tests with few cases):
+# 10,000 generated policies per kind on a real API server, and 100,000 cases per scheduler
+# property. FUZZ_RUNS and PROPERTY_RUNS override the counts.
+FUZZ_RUNS ?= 10000
+PROPERTY_RUNS ?= 100000
+fuzz: deps tools
+	SPILLWAY_PROPERTY_RUNS=$(PROPERTY_RUNS) $(JEST) test/unit/scheduler --selectProjects unit
+	SPILLWAY_FUZZ_RUNS=$(FUZZ_RUNS) $(JEST) e2e/fuzz --selectProjects e2e --runInBand --forceExit
 
 bench: deps
 	for b in bench/*.bench.ts; do echo "== $$b"; $(TSX) --expose-gc $$b || exit 1; done

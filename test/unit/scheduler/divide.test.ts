@@ -2,6 +2,9 @@ import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { divideByWeight, fillInOrder, mulDiv } from '../../../src/scheduler/divide.js';
 import { levelDown } from '../../../src/scheduler/scalein.js';
+import { propertyRuns } from './runs.js';
+
+const RUNS = propertyRuns(100);
 
 const sum = (xs: readonly number[]): number => xs.reduce((s, x) => s + x, 0);
 const free = (n: number): number[] => Array.from({ length: n }, () => Infinity);
@@ -69,6 +72,7 @@ describe('divideByWeight', () => {
           }
         },
       ),
+      RUNS,
     );
   });
 });
@@ -108,6 +112,7 @@ describe('levelDown', () => {
           expect(levelDown(values, k)).toEqual(naiveLevelDown(values, k));
         },
       ),
+      RUNS,
     );
   });
 });

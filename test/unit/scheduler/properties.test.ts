@@ -4,8 +4,9 @@ import { schedule } from '../../../src/scheduler/index.js';
 import type { ScheduleInput, ScheduleResult } from '../../../src/scheduler/index.js';
 import { calm, divided, groupOf, inputs, shuffle } from './arbitraries.js';
 import { duplicated, weighted } from './helpers.js';
+import { propertyRuns } from './runs.js';
 
-const RUNS = { numRuns: 500 };
+const RUNS = propertyRuns(500);
 const sum = (xs: readonly number[]): number => xs.reduce((s, x) => s + x, 0);
 const countOf = (r: ScheduleResult, name: string): number =>
   r.clusters.find((c) => c.cluster === name)?.replicas ?? 0;

@@ -1,0 +1,272 @@
+/**
+ * Policy fuzzing on a real API server (a hub-only fleet with config/crds installed):
+ * generated PropagationPolicy, ClusterPropagationPolicy and ResourcePolicy specs are each either
+ * rejected with a message that names the field (schema or CEL), or accepted; an accepted one then
+ * goes through the controllers' own reading of it (placement resolution and the scheduler for
+ * the fleet policies, readPolicy and the gate for ResourcePolicies), which must report a problem
+ * as a condition message, never throw. `make test` runs a few cases per kind; `make fuzz` runs
+ * SPILLWAY_FUZZ_RUNS (10,000) per kind.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import {
+  ApiextensionsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  KubernetesObjectApi,
+  PatchStrategy,
+  loadYaml,
+  type V1CustomResourceDefinition,
+} from '@kubernetes/client-node';
+import fc from 'fast-check';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { POLICY_DEFAULTS, type AnyPropagationPolicy } from '../../src/api/policy.js';
+import type { ResourcePolicy } from '../../src/api/resourcepolicy.js';
+import { resolvePlacement, type MemberInfo } from '../../src/fleet/placement.js';
+import { policySpecificity } from '../../src/fleet/policy-match.js';
+import { gateDecision } from '../../src/resourcepolicy/gate.js';
+import { readPolicy } from '../../src/resourcepolicy/spec.js';
+import { ScheduleInputError, schedule } from '../../src/scheduler/index.js';
+import { CRD_DIR, parseYamlDocuments } from '../../test/fixtures/fixtures.js';
+import { DEFAULT_STATE_ROOT, startHub } from '../fleet/index.js';
+import { waitFor } from '../fleet/readiness.js';
+import { ensureNamespace } from '../support/kube.js';
+import { validArbitrary, type Schema } from './schema-arbitrary.js';
+
+const RUNS = Number(process.env.SPILLWAY_FUZZ_RUNS ?? 60);
+const NS = 'fuzz';
+
+interface Kind {
+  kind: string;
+  file: string;
+  group: string;
+  version: string;
+  plural: string;
+  namespaced: boolean;
+  spec: Schema;
+}
+
+const KINDS: Omit<Kind, 'group' | 'version' | 'plural' | 'namespaced' | 'spec'>[] = [
+  { kind: 'PropagationPolicy', file: 'policy.one.alibabacloud.com_propagationpolicies.yaml' },
+  {
+    kind: 'ClusterPropagationPolicy',
+    file: 'policy.one.alibabacloud.com_clusterpropagationpolicies.yaml',
+  },
+  { kind: 'ResourcePolicy', file: 'scheduling.alibabacloud.com_resourcepolicies.yaml' },
+];
+
+let stopHub: (() => Promise<void>) | undefined;
+let custom: CustomObjectsApi;
+const kinds = new Map<string, Kind>();
+/** Outcomes per kind, printed after the run (the figures of a `make fuzz` run). */
+const tally = new Map<string, Record<string, number>>();
+
+beforeAll(async () => {
+  const hub = await startHub(join(DEFAULT_STATE_ROOT, 'e2e-fuzz'));
+  stopHub = hub.stop;
+  const kc = new KubeConfig();
+  kc.loadFromFile(hub.kubeconfigPath);
+  custom = kc.makeApiClient(CustomObjectsApi);
+  const objects = KubernetesObjectApi.makeApiClient(kc);
+  const ext = kc.makeApiClient(ApiextensionsV1Api);
+  for (const k of KINDS) {
+    const text = readFileSync(join(CRD_DIR, k.file), 'utf8');
+    // client-node's models keep enum, default and the CEL rules on the way to the server.
+    const crd = loadYaml<V1CustomResourceDefinition>(text);
+    await objects.patch(
+      crd,
+      undefined,
+      undefined,
+      'spillway-e2e',
+      true,
+      PatchStrategy.ServerSideApply,
+    );
+    const [plain] = parseYamlDocuments(text) as {
+      spec: { versions: { name: string; schema: { openAPIV3Schema: Schema } }[] };
+    }[];
+    const version = plain?.spec.versions[0];
+    const spec = version?.schema.openAPIV3Schema.properties?.spec;
+    if (!version || !spec) throw new Error(`no spec schema in ${k.file}`);
+    kinds.set(k.kind, {
+      ...k,
+      group: crd.spec.group,
+      version: version.name,
+      plural: crd.spec.names.plural,
+      namespaced: crd.spec.scope === 'Namespaced',
+      spec,
+    });
+    await waitFor(`CRD ${crd.metadata?.name} Established`, 30_000, async () => {
+      const got = await ext.readCustomResourceDefinition({ name: crd.metadata?.name ?? '' });
+      return (got.status?.conditions ?? []).some(
+        (c) => c.type === 'Established' && c.status === 'True',
+      );
+    });
+  }
+  await ensureNamespace(kc.makeApiClient(CoreV1Api), NS);
+}, 240_000);
+
+afterAll(async () => {
+  for (const [kind, counts] of tally) console.log(`fuzz ${kind}: ${JSON.stringify(counts)}`);
+  await stopHub?.();
+}, 60_000);
+
+/** The API server's message and HTTP code for an error response. */
+function failureOf(err: unknown): { code: number; message: string } {
+  const e = err as { code?: number; body?: unknown; message?: string };
+  let body = e.body;
+  if (typeof body === 'string') {
+    try {
+      body = JSON.parse(body) as unknown;
+    } catch {
+      return { code: e.code ?? 0, message: body as string };
+    }
+  }
+  const message = (body as { message?: unknown } | undefined)?.message;
+  return {
+    code: e.code ?? 0,
+    message: typeof message === 'string' ? message : String(e.message ?? err),
+  };
+}
+
+/** A message names a field when it carries a path into the object, e.g. spec.units[0].max. */
+export function namesField(message: string): boolean {
+  return /\bspec(\.|\[|:| in body)|unknown field "spec\./.test(message);
+}
+
+let counter = 0;
+
+/** Server-side dry run of the object; the accepted object (defaults applied) or the failure. */
+async function tryCreate(
+  k: Kind,
+  spec: unknown,
+): Promise<{ accepted: Record<string, unknown> } | { code: number; message: string }> {
+  const name = `fuzz-${++counter}`;
+  const body = {
+    apiVersion: `${k.group}/${k.version}`,
+    kind: k.kind,
+    metadata: { name, ...(k.namespaced ? { namespace: NS } : {}) },
+    spec,
+  };
+  const common = { group: k.group, version: k.version, plural: k.plural, body };
+  try {
+    const created: unknown = k.namespaced
+      ? await custom.createNamespacedCustomObject({
+          ...common,
+          namespace: NS,
+          dryRun: 'All',
+          fieldValidation: 'Strict',
+        })
+      : await custom.createClusterCustomObject({
+          ...common,
+          dryRun: 'All',
+          fieldValidation: 'Strict',
+        });
+    return { accepted: created as Record<string, unknown> };
+  } catch (err) {
+    return failureOf(err);
+  }
+}
+
+const MEMBERS: MemberInfo[] = [
+  { name: 'c1', labels: { app: 'web' } },
+  { name: 'c2', labels: {} },
+  { name: 'c3', labels: { tier: 'pool-a' } },
+];
+
+/** What the fleet controller does with a policy it reads: match, resolve, schedule. */
+function fleetControllerReads(p: AnyPropagationPolicy): void {
+  policySpecificity(
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      namespace: NS,
+      name: 'web',
+      labels: { app: 'web' },
+    },
+    p,
+  );
+  const placement = resolvePlacement(p.spec.placement, MEMBERS);
+  try {
+    const result = schedule({
+      replicas: 7,
+      groups: placement.groups,
+      scheduling: placement.scheduling,
+      clusters: MEMBERS.map((m, i) => ({
+        name: m.name,
+        cur: i,
+        avail: 2 + i,
+        canProvision: i === 2,
+      })),
+      ecsProvision: p.spec.autoScaling?.ecsProvision ?? false,
+      tolerationSeconds:
+        p.spec.failover?.cluster?.tolerationSeconds ?? POLICY_DEFAULTS.clusterTolerationSeconds,
+    });
+    for (const c of result.clusters) {
+      expect(Number.isInteger(c.replicas)).toBe(true);
+      expect(c.replicas).toBeGreaterThanOrEqual(0);
+    }
+  } catch (err) {
+    // Reported as an InvalidInput condition and a ScheduleFailed Event by the controller.
+    if (!(err instanceof ScheduleInputError)) throw err;
+  }
+}
+
+/** What the ResourcePolicy controller does with one: read it (errors become InvalidSpec), gate. */
+function resourcePolicyControllerReads(rp: ResourcePolicy): void {
+  const read = readPolicy(rp);
+  if (!read.policy) {
+    expect(read.errors.length).toBeGreaterThan(0);
+    return;
+  }
+  gateDecision(
+    { metadata: { name: 'p', namespace: NS, labels: { app: 'web' } }, spec: { containers: [] } },
+    NS,
+    [read.policy],
+  );
+}
+
+function count(kind: string, outcome: string): void {
+  const t = tally.get(kind) ?? {};
+  t[outcome] = (t[outcome] ?? 0) + 1;
+  tally.set(kind, t);
+}
+
+describe('generated policies on a real API server', () => {
+  it.each(KINDS.map((k) => k.kind))(
+    '%s: each is rejected naming a field, or accepted and read by the controller without a throw',
+    async (kindName) => {
+      const k = kinds.get(kindName);
+      if (!k) throw new Error(`${kindName} not installed`);
+      await fc.assert(
+        fc.asyncProperty(
+          fc
+            .boolean()
+            .chain((noisy) => validArbitrary(k.spec, noisy).map((spec) => ({ noisy, spec }))),
+          async ({ noisy, spec }) => {
+            const out = await tryCreate(k, spec);
+            if (!('accepted' in out)) {
+              count(kindName, `rejected ${out.code}`);
+              if (process.env.SPILLWAY_FUZZ_DEBUG && !noisy) console.log(out.message);
+              // 422 Invalid (schema, CEL) or 400 BadRequest (strict decoding); never a 500.
+              expect([400, 422]).toContain(out.code);
+              if (!namesField(out.message)) throw new Error(`no field in: ${out.message}`);
+              return;
+            }
+            count(kindName, 'accepted');
+            if (kindName === 'ResourcePolicy')
+              resourcePolicyControllerReads(out.accepted as unknown as ResourcePolicy);
+            else fleetControllerReads(out.accepted as unknown as AnyPropagationPolicy);
+          },
+        ),
+        { numRuns: RUNS },
+      );
+      // The generators reach both sides of the schema, or the run proves little.
+      expect(tally.get(kindName)?.accepted ?? 0).toBeGreaterThan(0);
+      expect(Object.keys(tally.get(kindName) ?? {}).some((o) => o.startsWith('rejected'))).toBe(
+        true,
+      );
+    },
+    60_000 + RUNS * 100,
+  );
+});
