@@ -62,13 +62,15 @@ e2e: deps tools
 test: lint typecheck unit e2e
 
 # The long fuzz run, not part of `make test` (which runs the same tests with few cases):
-# 10,000 generated policies per kind on a real API server, and 100,000 cases per scheduler
-# property. FUZZ_RUNS and PROPERTY_RUNS override the counts.
+# 10,000 generated policies per kind on a real API server (200 accepted ones per kind then
+# created for real under the running controllers), and 100,000 cases per scheduler property.
+# FUZZ_RUNS, FUZZ_LIVE and PROPERTY_RUNS override the counts.
 FUZZ_RUNS ?= 10000
+FUZZ_LIVE ?= 200
 PROPERTY_RUNS ?= 100000
 fuzz: deps tools
 	SPILLWAY_PROPERTY_RUNS=$(PROPERTY_RUNS) $(JEST) test/unit/scheduler --selectProjects unit
-	SPILLWAY_FUZZ_RUNS=$(FUZZ_RUNS) $(JEST) e2e/fuzz --selectProjects e2e --runInBand --forceExit
+	SPILLWAY_FUZZ_RUNS=$(FUZZ_RUNS) SPILLWAY_FUZZ_LIVE=$(FUZZ_LIVE) $(JEST) e2e/fuzz --selectProjects e2e --runInBand --forceExit
 
 bench: deps
 	for b in bench/*.bench.ts; do echo "== $$b"; $(TSX) --expose-gc $$b || exit 1; done

@@ -4,8 +4,9 @@
  * rejected with a message that names the field (schema or CEL), or accepted; an accepted one then
  * goes through the controllers' own reading of it (placement resolution and the scheduler for
  * the fleet policies, readPolicy and the gate for ResourcePolicies), which must report a problem
- * as a condition message, never throw. `make test` runs a few cases per kind; `make fuzz` runs
- * SPILLWAY_FUZZ_RUNS (10,000) per kind.
+ * as a condition message, never throw. Then some accepted ones are created for real under both
+ * running controllers, and each must get a Ready condition. `make test` runs a few cases per
+ * kind; `make fuzz` runs SPILLWAY_FUZZ_RUNS (10,000) per kind.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
@@ -32,6 +33,10 @@ import { CRD_DIR, parseYamlDocuments } from '../../test/fixtures/fixtures.js';
 import { DEFAULT_STATE_ROOT, startHub } from '../fleet/index.js';
 import { waitFor } from '../fleet/readiness.js';
 import { ensureNamespace } from '../support/kube.js';
+import { SYSTEM_NAMESPACE } from '../support/spillway.js';
+import { runFleetController } from '../../src/fleet/controller.js';
+import { runResourcePolicyController } from '../../src/resourcepolicy/main.js';
+import { silentLogger } from '../../src/runtime/logger.js';
 import { validArbitrary, type Schema } from './schema-arbitrary.js';
 
 const RUNS = Number(process.env.SPILLWAY_FUZZ_RUNS ?? 60);
@@ -47,6 +52,14 @@ interface Kind {
   spec: Schema;
 }
 
+/** Also installed, for the fleet controller of the live check. */
+const FLEET_CRDS = [
+  'fleet.spillway.dev_memberclusters.yaml',
+  'fleet.spillway.dev_resourcebindings.yaml',
+];
+/** Accepted specs per kind created for real with the controllers running (make fuzz: more). */
+const LIVE = Number(process.env.SPILLWAY_FUZZ_LIVE ?? 15);
+
 const KINDS: Omit<Kind, 'group' | 'version' | 'plural' | 'namespaced' | 'spec'>[] = [
   { kind: 'PropagationPolicy', file: 'policy.one.alibabacloud.com_propagationpolicies.yaml' },
   {
@@ -57,7 +70,10 @@ const KINDS: Omit<Kind, 'group' | 'version' | 'plural' | 'namespaced' | 'spec'>[
 ];
 
 let stopHub: (() => Promise<void>) | undefined;
+let hubConfig: KubeConfig;
 let custom: CustomObjectsApi;
+/** Accepted specs kept for the live check, per kind. */
+const acceptedSpecs = new Map<string, unknown[]>();
 const kinds = new Map<string, Kind>();
 /** Outcomes per kind, printed after the run (the figures of a `make fuzz` run). */
 const tally = new Map<string, Record<string, number>>();
@@ -68,8 +84,20 @@ beforeAll(async () => {
   const kc = new KubeConfig();
   kc.loadFromFile(hub.kubeconfigPath);
   custom = kc.makeApiClient(CustomObjectsApi);
+  hubConfig = kc;
   const objects = KubernetesObjectApi.makeApiClient(kc);
   const ext = kc.makeApiClient(ApiextensionsV1Api);
+  for (const file of FLEET_CRDS) {
+    const crd = loadYaml<V1CustomResourceDefinition>(readFileSync(join(CRD_DIR, file), 'utf8'));
+    await objects.patch(
+      crd,
+      undefined,
+      undefined,
+      'spillway-e2e',
+      true,
+      PatchStrategy.ServerSideApply,
+    );
+  }
   for (const k of KINDS) {
     const text = readFileSync(join(CRD_DIR, k.file), 'utf8');
     // client-node's models keep enum, default and the CEL rules on the way to the server.
@@ -104,6 +132,7 @@ beforeAll(async () => {
     });
   }
   await ensureNamespace(kc.makeApiClient(CoreV1Api), NS);
+  await ensureNamespace(kc.makeApiClient(CoreV1Api), SYSTEM_NAMESPACE);
 }, 240_000);
 
 afterAll(async () => {
@@ -254,6 +283,8 @@ describe('generated policies on a real API server', () => {
               return;
             }
             count(kindName, 'accepted');
+            const kept = acceptedSpecs.get(kindName) ?? [];
+            if (kept.length < LIVE) acceptedSpecs.set(kindName, [...kept, spec]);
             if (kindName === 'ResourcePolicy')
               resourcePolicyControllerReads(out.accepted as unknown as ResourcePolicy);
             else fleetControllerReads(out.accepted as unknown as AnyPropagationPolicy);
@@ -269,4 +300,62 @@ describe('generated policies on a real API server', () => {
     },
     60_000 + RUNS * 100,
   );
+
+  it('accepted specs created for real each get a Ready condition from the running controllers', async () => {
+    const rejections: unknown[] = [];
+    const onRejection = (reason: unknown) => rejections.push(reason);
+    process.on('unhandledRejection', onRejection);
+    const fleetController = await runFleetController({
+      hub: hubConfig,
+      namespace: SYSTEM_NAMESPACE,
+      healthPort: 0,
+      leaderElection: false,
+      logger: silentLogger(),
+    });
+    const rpController = await runResourcePolicyController({
+      kubeConfig: hubConfig,
+      leaderElection: false,
+      webhook: { host: '127.0.0.1', port: 0, endpoint: { url: 'https://127.0.0.1:{port}/mutate' } },
+      logger: silentLogger(),
+    });
+    const created: { k: Kind; name: string }[] = [];
+    try {
+      for (const [kindName, specs] of acceptedSpecs) {
+        const k = kinds.get(kindName);
+        if (!k) throw new Error(`${kindName} not installed`);
+        for (const spec of specs) {
+          const name = `live-${++counter}`;
+          const body = {
+            apiVersion: `${k.group}/${k.version}`,
+            kind: k.kind,
+            metadata: { name, ...(k.namespaced ? { namespace: NS } : {}) },
+            spec,
+          };
+          const common = { group: k.group, version: k.version, plural: k.plural, body };
+          if (k.namespaced) await custom.createNamespacedCustomObject({ ...common, namespace: NS });
+          else await custom.createClusterCustomObject(common);
+          created.push({ k, name });
+        }
+      }
+      expect(created.length).toBeGreaterThan(0);
+      for (const { k, name } of created) {
+        await waitFor(`${k.kind} ${name} has a Ready condition`, 60_000, async () => {
+          const ref = { group: k.group, version: k.version, plural: k.plural, name };
+          const got = (
+            k.namespaced
+              ? await custom.getNamespacedCustomObject({ ...ref, namespace: NS })
+              : await custom.getClusterCustomObject(ref)
+          ) as { status?: { conditions?: { type: string; status: string }[] } };
+          return (got.status?.conditions ?? []).some(
+            (c) => c.type === 'Ready' && (c.status === 'True' || c.status === 'False'),
+          );
+        });
+      }
+      expect(rejections).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onRejection);
+      await rpController.stop();
+      await fleetController.stop();
+    }
+  }, 300_000);
 });
