@@ -35,36 +35,53 @@ export function divideByWeight(
   weights: readonly number[],
   caps: readonly number[],
 ): Split {
-  const shares = weights.map(() => 0);
-  const room = (i: number): number => (caps[i] ?? 0) - (shares[i] ?? 0);
-  let active = weights.flatMap((w, i) => (w > 0 && room(i) > 0 ? [i] : []));
+  // Plain loops and no per-entry objects: this runs for every group of every binding.
+  const n = weights.length;
+  const shares = new Array<number>(n).fill(0);
+  let active: number[] = [];
+  for (let i = 0; i < n; i++) if ((weights[i] ?? 0) > 0 && (caps[i] ?? 0) > 0) active.push(i);
   let rest = total;
   while (rest > 0 && active.length > 0) {
-    const sum = active.reduce((s, i) => s + (weights[i] ?? 0), 0);
-    const parts = active.map((i) => {
-      const { q, r } = mulDiv(rest, weights[i] ?? 0, sum);
-      return { i, q, r };
-    });
-    const full = new Set(parts.filter((p) => p.q >= room(p.i)).map((p) => p.i));
-    if (full.size > 0) {
-      for (const i of full) {
-        rest -= room(i);
-        shares[i] = caps[i] ?? 0;
+    let sum = 0;
+    for (const i of active) sum += weights[i] ?? 0;
+    const q = new Array<number>(active.length);
+    const r = new Array<number>(active.length);
+    let anyFull = false;
+    for (let k = 0; k < active.length; k++) {
+      const i = active[k] as number;
+      const d = mulDiv(rest, weights[i] ?? 0, sum);
+      q[k] = d.q;
+      r[k] = d.r;
+      if (d.q >= (caps[i] ?? 0) - (shares[i] ?? 0)) anyFull = true;
+    }
+    if (anyFull) {
+      const still: number[] = [];
+      for (let k = 0; k < active.length; k++) {
+        const i = active[k] as number;
+        const room = (caps[i] ?? 0) - (shares[i] ?? 0);
+        if ((q[k] as number) >= room) {
+          rest -= room;
+          shares[i] = caps[i] ?? 0;
+        } else still.push(i);
       }
-      active = active.filter((i) => !full.has(i));
+      active = still;
       continue;
     }
     // No one is capped: floors now, then one more each for the largest remainders. Each of those
     // had q < room, so q + 1 still fits.
     let left = rest;
-    for (const p of parts) {
-      shares[p.i] = (shares[p.i] ?? 0) + p.q;
-      left -= p.q;
+    for (let k = 0; k < active.length; k++) {
+      const i = active[k] as number;
+      shares[i] = (shares[i] ?? 0) + (q[k] as number);
+      left -= q[k] as number;
     }
-    parts.sort((a, b) => b.r - a.r || a.i - b.i);
-    for (let k = 0; k < left; k++) {
-      const p = parts[k] as { i: number };
-      shares[p.i] = (shares[p.i] ?? 0) + 1;
+    if (left > 0) {
+      const order = active.map((_, k) => k);
+      order.sort((a, b) => (r[b] as number) - (r[a] as number) || a - b);
+      for (let k = 0; k < left; k++) {
+        const i = active[order[k] as number] as number;
+        shares[i] = (shares[i] ?? 0) + 1;
+      }
     }
     rest = 0;
   }

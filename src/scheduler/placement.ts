@@ -60,46 +60,48 @@ function staticWeights(s: ReplicaScheduling): Map<string, number> | undefined {
   return table;
 }
 
-export function buildPlacement(input: ScheduleInput): Placement {
-  const states = new Map<string, ClusterState>(input.clusters.map((c) => [c.name, c]));
+export function buildPlacement(
+  input: ScheduleInput,
+  states: ReadonlyMap<string, ClusterState> = new Map(input.clusters.map((c) => [c.name, c])),
+): Placement {
   // A cluster named by two groups belongs to the first (higher priority) one. Names without a
   // state are skipped: an unregistered cluster can neither hold nor take replicas.
   const groupOf = new Map<string, number>();
   input.groups.forEach((g, gi) => {
     for (const n of g.clusters) if (!groupOf.has(n) && states.has(n)) groupOf.set(n, gi);
   });
-  const rank = (n: string): number => groupOf.get(n) ?? input.groups.length;
-  const names = [...states.keys()].sort((a, b) => rank(a) - rank(b) || byName(a, b));
+  // Each cluster with its group index once (outside the placement: after the last group), so
+  // nothing below looks a name up again: this runs for every binding on every reconcile.
+  const outside = input.groups.length;
+  const ranked: { c: ClusterState; rank: number }[] = [];
+  for (const c of states.values()) ranked.push({ c, rank: groupOf.get(c.name) ?? outside });
+  ranked.sort((a, b) => a.rank - b.rank || byName(a.c.name, b.c.name));
 
   const tolerance = input.tolerationSeconds ?? DEFAULT_TOLERATION_SECONDS;
   const isFailed = (c: ClusterState): boolean =>
     c.failed === true || (c.notReadySeconds ?? 0) > tolerance;
-  const isUsable = (n: string, c: ClusterState): boolean => groupOf.has(n) && !isFailed(c);
 
   const table = staticWeights(input.scheduling);
   // Rules that weigh no usable cluster above zero are treated as absent (equal weights), so a
   // stale staticWeightList cannot strand every replica.
   const weighted =
     table !== undefined &&
-    names.some((n) => {
-      const c = states.get(n);
-      return c !== undefined && isUsable(n, c) && (table.get(n) ?? 0) > 0;
-    });
+    ranked.some((r) => r.rank < outside && !isFailed(r.c) && (table.get(r.c.name) ?? 0) > 0);
 
-  const members = names.map((name): Member => {
-    const c = states.get(name) as ClusterState;
+  const members = ranked.map(({ c, rank }): Member => {
     const stuck = Math.min(c.stuck ?? 0, c.cur);
-    const usable = isUsable(name, c);
-    const weight = weighted ? (table?.get(name) ?? 0) : 1;
+    const failed = isFailed(c);
+    const usable = rank < outside && !failed;
+    const weight = weighted ? (table?.get(c.name) ?? 0) : 1;
     const notReady = c.notReady === true;
     const eligible = usable && weight > 0 && !notReady;
     return {
-      name,
-      group: groupOf.get(name) ?? -1,
+      name: c.name,
+      group: rank < outside ? rank : -1,
       cur: c.cur,
       ready: Math.min(c.ready ?? c.cur, c.cur - stuck),
       stuck,
-      failed: isFailed(c),
+      failed,
       usable,
       eligible,
       notReady,

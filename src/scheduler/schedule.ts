@@ -37,8 +37,7 @@ function scheduleDivided(p: Placement, replicas: number, s: Divided, notes: Note
  * `ScheduleInputError` for input that has no meaning (negative or fractional counts).
  */
 export function schedule(input: ScheduleInput): ScheduleResult {
-  validateInput(input);
-  const p = buildPlacement(input);
+  const p = buildPlacement(input, validateInput(input));
   const notes = new Notes();
   const s = input.scheduling;
   const out =

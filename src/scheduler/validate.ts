@@ -1,4 +1,4 @@
-import type { ScheduleInput } from './types.js';
+import type { ClusterState, ScheduleInput } from './types.js';
 
 /** Input the scheduler cannot make sense of; the message names the offending field. */
 export class ScheduleInputError extends Error {}
@@ -17,27 +17,34 @@ function count(value: number | undefined, field: string): void {
   );
 }
 
-const CLUSTER_COUNTS = ['cur', 'avail', 'ready', 'stuck', 'notReadySeconds'] as const;
-
 /**
  * Rejects input that would make the counts meaningless (negative, fractional, ambiguous names).
  * Merely inconsistent input (ready above cur, a group naming an unknown cluster) is tolerated
  * and resolved by the placement, because the controller sees such states between resyncs.
+ * Returns the clusters by name (the placement needs that map too).
  */
-export function validateInput(input: ScheduleInput): void {
+export function validateInput(input: ScheduleInput): Map<string, ClusterState> {
   count(input.replicas, 'replicas');
   count(input.tolerationSeconds, 'tolerationSeconds');
-  const seen = new Set<string>();
+  const states = new Map<string, ClusterState>();
   for (const c of input.clusters) {
-    if (seen.has(c.name)) throw new ScheduleInputError(`cluster ${JSON.stringify(c.name)} twice`);
-    seen.add(c.name);
-    // The message is built only for a bad field: this loop is the scheduler's hot path.
-    for (const field of CLUSTER_COUNTS) {
-      if (!isCount(c[field])) count(c[field], `cluster ${JSON.stringify(c.name)} ${field}`);
-    }
+    if (states.has(c.name)) throw new ScheduleInputError(`cluster ${JSON.stringify(c.name)} twice`);
+    states.set(c.name, c);
+    // The scheduler's hot path: each field checked by name (no keyed loop), and a message
+    // built only for a bad one.
+    if (
+      !isCount(c.cur) ||
+      !isCount(c.avail) ||
+      !isCount(c.ready) ||
+      !isCount(c.stuck) ||
+      !isCount(c.notReadySeconds)
+    )
+      for (const field of ['cur', 'avail', 'ready', 'stuck', 'notReadySeconds'] as const)
+        count(c[field], `cluster ${JSON.stringify(c.name)} ${field}`);
   }
   const s = input.scheduling;
   if (s.type === 'Divided' && s.division === 'Weighted' && s.weighting.kind === 'static') {
     s.weighting.rules.forEach((rule, i) => count(rule.weight, `staticWeightList[${i}].weight`));
   }
+  return states;
 }
