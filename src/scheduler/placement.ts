@@ -66,15 +66,23 @@ export function buildPlacement(
 ): Placement {
   // A cluster named by two groups belongs to the first (higher priority) one. Names without a
   // state are skipped: an unregistered cluster can neither hold nor take replicas.
-  const groupOf = new Map<string, number>();
-  input.groups.forEach((g, gi) => {
-    for (const n of g.clusters) if (!groupOf.has(n) && states.has(n)) groupOf.set(n, gi);
-  });
-  // Each cluster with its group index once (outside the placement: after the last group), so
-  // nothing below looks a name up again: this runs for every binding on every reconcile.
+  // Each cluster with its group index, found once (outside the placement: after the last
+  // group), so nothing below looks a name up again: this runs for every binding on every
+  // reconcile, and name lookups were a good part of its time.
   const outside = input.groups.length;
+  const entryOf = new Map<string, { c: ClusterState; rank: number }>();
   const ranked: { c: ClusterState; rank: number }[] = [];
-  for (const c of states.values()) ranked.push({ c, rank: groupOf.get(c.name) ?? outside });
+  for (const c of states.values()) {
+    const entry = { c, rank: outside };
+    entryOf.set(c.name, entry);
+    ranked.push(entry);
+  }
+  input.groups.forEach((g, gi) => {
+    for (const n of g.clusters) {
+      const entry = entryOf.get(n);
+      if (entry && entry.rank === outside) entry.rank = gi;
+    }
+  });
   ranked.sort((a, b) => a.rank - b.rank || byName(a.c.name, b.c.name));
 
   const tolerance = input.tolerationSeconds ?? DEFAULT_TOLERATION_SECONDS;

@@ -28,8 +28,10 @@ export function validateInput(input: ScheduleInput): Map<string, ClusterState> {
   count(input.tolerationSeconds, 'tolerationSeconds');
   const states = new Map<string, ClusterState>();
   for (const c of input.clusters) {
-    if (states.has(c.name)) throw new ScheduleInputError(`cluster ${JSON.stringify(c.name)} twice`);
+    const size = states.size;
     states.set(c.name, c);
+    if (states.size === size)
+      throw new ScheduleInputError(`cluster ${JSON.stringify(c.name)} twice`);
     // The scheduler's hot path: each field checked by name (no keyed loop), and a message
     // built only for a bad one.
     if (
