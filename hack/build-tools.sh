@@ -48,17 +48,17 @@ build_kube() {
   log "kube $KUBE_VERSION: done"
 }
 
-# kubelet and kube-proxy for the fleet's real node, from the same module graph as build_kube
+# kubelet, kube-proxy and kubectl (the hub chart's bootstrap image) for the fleet's real node, from the same module graph as build_kube
 # (its go.mod), in a directory of their own so the default tools' cache key is unchanged.
 build_node() {
   local out="$cache/bin/kube-node-$KUBE_VERSION"
-  if have "$out" kubelet kube-proxy; then log "kube-node $KUBE_VERSION: cached in $out"; return; fi
+  if have "$out" kubelet kube-proxy kubectl; then log "kube-node $KUBE_VERSION: cached in $out"; return; fi
   build_kube
   local mod="$cache/src/kube-$KUBE_VERSION"
   local minor=${KUBE_VERSION#v1.}; minor=${minor%%.*}
   local ld="-s -w -X k8s.io/component-base/version.gitVersion=$KUBE_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/component-base/version.gitTreeState=clean"
   mkdir -p "$out.tmp"
-  for b in kubelet kube-proxy; do
+  for b in kubelet kube-proxy kubectl; do
     log "kube-node $KUBE_VERSION: building $b"
     (cd "$mod" && go build -trimpath -ldflags "$ld" -o "$out.tmp/$b" "k8s.io/kubernetes/cmd/$b")
   done

@@ -178,7 +178,9 @@ export async function fleetUp(opts: UpOptions): Promise<FleetState> {
   if (opts.realNode && !clusters.some((c) => c.alias === opts.realNode))
     throw new Error(`--real-node ${opts.realNode}: no such cluster in ${topology.name}`);
   clusters.forEach((c, i) => {
-    const host = c.alias === opts.realNode ? REAL_NODE_NETWORK.ip : '127.0.0.1';
+    // With a real node, every API server listens on the fleet bridge (pods there reach the
+    // hub and the members, as a fleet controller in a pod must), never on loopback.
+    const host = opts.realNode ? REAL_NODE_NETWORK.ip : '127.0.0.1';
     c.server = `https://${host}:${apiPorts[i] ?? 0}`;
     c.kubeconfigPath = join(stateDir, 'kubeconfigs', `${c.alias}.yaml`);
     writeKubeconfig(
@@ -238,7 +240,7 @@ export async function fleetUp(opts: UpOptions): Promise<FleetState> {
       spawnRecorded(
         `${c.alias}-apiserver`,
         tools.kubeApiserver,
-        apiserverArgs(pki, c, apiPorts[i] ?? 0, state.etcd.clientUrl, c.alias === opts.realNode),
+        apiserverArgs(pki, c, apiPorts[i] ?? 0, state.etcd.clientUrl, Boolean(opts.realNode)),
       ),
     );
     await Promise.all(

@@ -356,33 +356,59 @@ export async function startRealNode(
   writeFileSync(join(d, 'node.json'), JSON.stringify(node, null, 2));
 }
 
-/** The pause image as an OCI archive: one layer with the pause binary (umoci, no registry). */
+/** The pause image as an OCI archive (the pause binary only), keyed like the binary. */
 function buildPauseArchive(node: RealNodeState, pauseBin: string): string {
-  // Keyed like the binary (its source's hash): a changed pause.go makes a new image.
-  const out = join(cacheDir(), 'image', `${basename(dirname(pauseBin))}.oci.tar`);
+  void node;
+  return binaryImageArchive(basename(dirname(pauseBin)), '1', [pauseBin], ['/usr/local/bin/pause']);
+}
+
+/**
+ * An OCI archive of an image holding `binaries` in /usr/local/bin (static Go binaries need
+ * nothing else but a user database and /tmp), made with umoci without a registry and cached
+ * under $SPILLWAY_CACHE/image/<key>.oci.tar. Its reference is `tag` alone: `importImage`
+ * puts the repository in front.
+ */
+export function binaryImageArchive(
+  key: string,
+  tag: string,
+  binaries: string[],
+  entrypoint: string[] = [],
+): string {
+  const out = join(cacheDir(), 'image', `${key}.oci.tar`);
   if (existsSync(out)) return out;
-  const work = join(node.dir, 'pause-image');
+  const work = `${out}.work`;
   rmSync(work, { recursive: true, force: true });
   const layout = join(work, 'layout');
   const bundle = join(work, 'bundle');
   sh('umoci', ['init', '--layout', layout]);
-  sh('umoci', ['new', '--image', `${layout}:1`]);
-  sh('umoci', ['unpack', '--image', `${layout}:1`, bundle]);
-  sh('install', ['-D', '-m755', pauseBin, join(bundle, 'rootfs', 'pause')]);
-  sh('umoci', ['repack', '--image', `${layout}:1`, bundle]);
+  sh('umoci', ['new', '--image', `${layout}:${tag}`]);
+  sh('umoci', ['unpack', '--image', `${layout}:${tag}`, bundle]);
+  const root = join(bundle, 'rootfs');
+  for (const b of binaries)
+    sh('install', ['-D', '-m755', b, join(root, 'usr/local/bin', basename(b))]);
+  mkdirSync(join(root, 'etc'), { recursive: true });
+  mkdirSync(join(root, 'tmp'), { recursive: true, mode: 0o1777 });
+  sh('chmod', ['1777', join(root, 'tmp')]);
+  writeFileSync(
+    join(root, 'etc', 'passwd'),
+    'root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n',
+  );
+  writeFileSync(join(root, 'etc', 'group'), 'root:x:0:\nnonroot:x:65532:\n');
+  sh('umoci', ['repack', '--image', `${layout}:${tag}`, bundle]);
   sh('umoci', [
     'config',
     '--image',
-    `${layout}:1`,
-    '--config.entrypoint',
-    '/pause',
+    `${layout}:${tag}`,
+    ...entrypoint.flatMap((e) => ['--config.entrypoint', e]),
+    '--config.env',
+    'PATH=/usr/local/bin:/usr/bin:/bin',
     '--architecture',
     'amd64',
     '--os',
     'linux',
   ]);
   sh('umoci', ['gc', '--layout', layout]);
-  mkdirSync(join(cacheDir(), 'image'), { recursive: true });
+  mkdirSync(dirname(out), { recursive: true });
   sh('tar', ['-C', layout, '-cf', `${out}.tmp`, '.']);
   sh('mv', [`${out}.tmp`, out]);
   rmSync(work, { recursive: true, force: true });
@@ -545,4 +571,44 @@ function removeCgroupTree(dir: string): void {
 export function readRealNode(stateDir: string): RealNodeState | undefined {
   const f = join(stateDir, 'node', 'node.json');
   return existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as RealNodeState) : undefined;
+}
+
+/** The images of a dedicated hub control plane, made of the fleet's cached binaries. */
+export interface ControlPlaneImages {
+  etcd: string;
+  apiserver: string;
+  controllerManager: string;
+  kubectl: string;
+}
+
+/**
+ * Builds (cached) and imports into the node's containerd one image per control-plane binary:
+ * spillway.local/etcd:<etcd version>, spillway.local/kube-apiserver:<KUBE_VERSION>,
+ * spillway.local/kube-controller-manager:<KUBE_VERSION> and spillway.local/kubectl:<KUBE_VERSION>
+ * (the binary on PATH, as the upstream images have it).
+ */
+export function importControlPlaneImages(node: RealNodeState): ControlPlaneImages {
+  const v = pinnedVersions();
+  const kube = v.KUBE_VERSION ?? '';
+  const bin = join(cacheDir(), 'bin');
+  const etcdBin = join(bin, `kube-${kube}`, 'etcd');
+  const etcdVersion = /Version:\s*(\S+)/.exec(sh(etcdBin, ['--version']))?.[1] ?? 'unknown';
+  const parts: [keyof ControlPlaneImages, string, string, string][] = [
+    ['etcd', 'etcd', etcdVersion, etcdBin],
+    ['apiserver', 'kube-apiserver', kube, join(bin, `kube-${kube}`, 'kube-apiserver')],
+    [
+      'controllerManager',
+      'kube-controller-manager',
+      kube,
+      join(bin, `kube-${kube}`, 'kube-controller-manager'),
+    ],
+    ['kubectl', 'kubectl', kube, join(bin, `kube-node-${kube}`, 'kubectl')],
+  ];
+  const out: Partial<ControlPlaneImages> = {};
+  for (const [key, name, tag, binary] of parts) {
+    const ref = `spillway.local/${name}:${tag}`;
+    importImage(node, binaryImageArchive(`${name}-${tag}`, tag, [binary]), ref);
+    out[key] = ref;
+  }
+  return out as ControlPlaneImages;
 }

@@ -240,7 +240,7 @@ function podRss(p: V1Pod): number {
   for (const pod of found)
     for (const c of readdirSync(pod, { withFileTypes: true }).filter((e) => e.isDirectory()))
       for (const pid of readFileSync(join(pod, c.name, 'cgroup.procs'), 'utf8').split('\n'))
-        if (pid && !readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('/pause'))
+        if (pid && !readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('pause'))
           total += rssBytes(Number(pid));
   return total;
 }
