@@ -270,14 +270,23 @@ iptables: {localhostNodePorts: false}
   );
   writeFileSync(
     join(d, 'Corefile'),
-    `.:53 {
+    `cluster.local:53 in-addr.arpa:53 ip6.arpa:53 {
     bind ${ip}
     errors
     kubernetes cluster.local in-addr.arpa ip6.arpa {
         kubeconfig ${kubeconfig}
         pods insecure
     }
-    cache 30
+    cache 5
+}
+# Every other name: NXDOMAIN, answered here (nothing is forwarded off the machine). REFUSED or
+# SERVFAIL would stop a resolver walking its search list, and a cluster name looked up while
+# its Service has no endpoint yet would fail instead of being retried.
+.:53 {
+    bind ${ip}
+    template ANY ANY {
+        rcode NXDOMAIN
+    }
 }
 `,
   );

@@ -1,0 +1,273 @@
+/**
+ * The install as a user does it (docs/quickstart.md, "Real clusters with Helm"), on the local
+ * fleet with a real node in the IDC member, which hosts the hub: `helm install spillway-hub`
+ * (dedicated control plane in pods), the hub kubeconfig from its Secret through
+ * `kubectl port-forward`, `spillway register-member` for both members, then the seed
+ * walkthrough with kubectl against the Helm-installed hub: 2 replicas in the IDC, scale to 4
+ * spills 2 to the cloud cluster (nodes provisioned), scale to 2 removes the cloud ones first.
+ * Root only; run by `make e2e-real`, not by `make test`.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, chownSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CoreV1Api } from '@kubernetes/client-node';
+import {
+  DEFAULT_STATE_ROOT,
+  REPO_ROOT,
+  TOPOLOGIES,
+  fleetDown,
+  fleetUp,
+  kubeConfigFor,
+  member,
+  type ClusterInfo,
+  type FleetState,
+} from '../fleet/index.js';
+import {
+  REAL_NODE_LABEL,
+  importControlPlaneImages,
+  importImage,
+  type ControlPlaneImages,
+} from '../fleet/realnode.js';
+import { freePorts } from '../fleet/ports.js';
+import {
+  isRunning as isProcessRunning,
+  startProcess,
+  stopProcess,
+  type ProcessRecord,
+} from '../fleet/processes.js';
+import { waitFor } from '../fleet/readiness.js';
+import { CHARTS, helm } from '../charts/support.js';
+import { IMAGE, imageArchive } from '../image/buildah.js';
+import { clients, isRunning, isUnschedulable, podsOf } from '../support/kube.js';
+import { SEED_DEMO, seedPolicy } from '../support/spillway.js';
+
+const stateDir = join(DEFAULT_STATE_ROOT, 'real-walkthrough');
+const NS = 'spillway-system';
+let state: FleetState;
+let images: ControlPlaneImages;
+let idc: ClusterInfo;
+let bj: ClusterInfo;
+let hubKubeconfig: string;
+let portForward: ProcessRecord | undefined;
+
+beforeAll(async () => {
+  await fleetDown(stateDir);
+  state = await fleetUp({
+    topologyPath: join(TOPOLOGIES, 'demo.yaml'),
+    stateDir,
+    realNode: 'cluster-idc-demo',
+    scaleUpDelaySeconds: 3,
+  });
+  const node = state.realNode;
+  if (!node) throw new Error('no real node');
+  importImage(node, imageArchive(), IMAGE);
+  images = importControlPlaneImages(node);
+  idc = member(state, 'cluster-idc-demo');
+  bj = member(state, 'cluster-bj-demo');
+  const dir = join(stateDir, 'node', 'pv-etcd');
+  mkdirSync(dir, { recursive: true });
+  chownSync(dir, 65532, 65532);
+  chmodSync(dir, 0o700);
+  await kubeConfigFor(idc)
+    .makeApiClient(CoreV1Api)
+    .createPersistentVolume({
+      body: {
+        metadata: { name: 'hub-etcd' },
+        spec: {
+          capacity: { storage: '1Gi' },
+          accessModes: ['ReadWriteOnce'],
+          persistentVolumeReclaimPolicy: 'Delete',
+          storageClassName: '',
+          hostPath: { path: dir, type: 'Directory' },
+        },
+      },
+    });
+}, 300_000);
+
+afterAll(async () => {
+  if (portForward) await stopProcess(portForward);
+  if (!process.env.SPILLWAY_KEEP_FLEET) await fleetDown(stateDir);
+}, 180_000);
+
+let hubPort = 0;
+
+/** `kubectl port-forward svc/spillway-hub-apiserver` (docs/quickstart.md), in the background. */
+function startPortForward(): void {
+  portForward = startProcess(
+    'port-forward',
+    'kubectl',
+    [
+      '--kubeconfig',
+      idc.kubeconfigPath,
+      '-n',
+      NS,
+      'port-forward',
+      'svc/spillway-hub-apiserver',
+      `${hubPort}:6443`,
+    ],
+    join(stateDir, 'logs', 'port-forward.log'),
+    'port-forward',
+  );
+}
+
+/**
+ * kubectl against the hub through the port-forward. kubectl port-forward exits on the first
+ * failed stream (a reset while the hub settles after install): restarted then, as a user would.
+ */
+async function hubKubectl(args: string[], input?: string): Promise<string> {
+  try {
+    return kubectl(hubKubeconfig, args, input);
+  } catch (err) {
+    if (portForward && isProcessRunning(portForward)) throw err;
+    startPortForward();
+    let out = '';
+    await waitFor('the hub through a new port-forward', 30_000, () => {
+      try {
+        out = kubectl(hubKubeconfig, args, input);
+        return Promise.resolve(true);
+      } catch {
+        return Promise.resolve(false);
+      }
+    });
+    return out;
+  }
+}
+
+function kubectl(kubeconfig: string, args: string[], input?: string): string {
+  return execFileSync('kubectl', ['--kubeconfig', kubeconfig, ...args], {
+    encoding: 'utf8',
+    ...(input !== undefined ? { input } : {}),
+  });
+}
+
+describe('the Helm install, end to end, with the seed walkthrough', () => {
+  it('helm install spillway-hub; the hub kubeconfig through port-forward', async () => {
+    const repository = IMAGE.slice(0, IMAGE.lastIndexOf(':'));
+    const tag = IMAGE.slice(IMAGE.lastIndexOf(':') + 1);
+    await helm([
+      'install',
+      'spillway-hub',
+      join(CHARTS, 'spillway-hub'),
+      '--kubeconfig',
+      idc.kubeconfigPath,
+      '-n',
+      NS,
+      '--create-namespace',
+      '--set',
+      `image.repository=${repository}`,
+      '--set',
+      `image.tag=${tag}`,
+      '--set',
+      'image.pullPolicy=Never',
+      '--set',
+      `controlPlane.etcd.image=${images.etcd}`,
+      '--set',
+      `controlPlane.apiserver.image=${images.apiserver}`,
+      '--set',
+      `controlPlane.controllerManager.image=${images.controllerManager}`,
+      '--set',
+      `controlPlane.bootstrap.image=${images.kubectl}`,
+      '--set',
+      'controlPlane.etcd.persistence.size=1Gi',
+      '--set',
+      'controlPlane.apiserver.replicas=1',
+      '--set',
+      'controlPlane.controllerManager.replicas=1',
+      '--set-json',
+      `nodeSelector=${JSON.stringify({ [REAL_NODE_LABEL]: 'real' })}`,
+      '--wait',
+      '--timeout',
+      '300s',
+    ]);
+    // docs/quickstart.md: the admin kubeconfig from its Secret, the API server port-forwarded.
+    const raw = kubectl(idc.kubeconfigPath, [
+      '-n',
+      NS,
+      'get',
+      'secret',
+      'spillway-hub-admin-kubeconfig',
+      '-o',
+      'jsonpath={.data.kubeconfig}',
+    ]);
+    const [port = 0] = await freePorts(1);
+    hubPort = port;
+    startPortForward();
+    hubKubeconfig = join(stateDir, 'hub.kubeconfig');
+    writeFileSync(
+      hubKubeconfig,
+      Buffer.from(raw, 'base64')
+        .toString('utf8')
+        .replace(/server: .*/, `server: https://127.0.0.1:${port}`),
+    );
+    await waitFor('the hub through port-forward', 30_000, () => {
+      try {
+        return Promise.resolve(kubectl(hubKubeconfig, ['get', 'crd']).includes('spillway'));
+      } catch {
+        if (portForward && !isProcessRunning(portForward)) startPortForward();
+        return Promise.resolve(false);
+      }
+    });
+  }, 420_000);
+
+  it('spillway register-member for both members: READY True', async () => {
+    const cli = ['--import', 'tsx', join(REPO_ROOT, 'src', 'cli', 'spillway.ts')];
+    for (const [m, label, extra] of [
+      [idc, 'location=idc', []],
+      [bj, 'location=cloud', ['--provisioning']],
+    ] as const) {
+      await hubKubectl(['get', 'ns', 'default']); // the port-forward is up
+      execFileSync(process.execPath, [
+        ...cli,
+        'register-member',
+        '--hub-kubeconfig',
+        hubKubeconfig,
+        '--member-kubeconfig',
+        m.kubeconfigPath,
+        '--name',
+        m.name,
+        '--alias',
+        m.alias,
+        '--label',
+        label,
+        ...extra,
+      ]);
+    }
+    await waitFor('both members Ready', 90_000, async () => {
+      const out = await hubKubectl([
+        'get',
+        'memberclusters',
+        '-o',
+        'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{" "}{end}',
+      ]);
+      return out.trim() === 'True True';
+    });
+  }, 180_000);
+
+  it('the seed walkthrough against the Helm-installed hub', async () => {
+    const pods = async (c: ClusterInfo) =>
+      (await podsOf(clients(kubeConfigFor(c)).core, 'test', 'qwen3')).filter(
+        (p) => !p.metadata?.deletionTimestamp,
+      );
+    await hubKubectl(['create', 'ns', 'test']);
+    await hubKubectl(['apply', '-f', SEED_DEMO]);
+    await hubKubectl(['apply', '-f', '-'], seedPolicy(idc.name, bj.name));
+    await waitFor('2 Running in the IDC', 120_000, async () => {
+      const p = await pods(idc);
+      return p.length === 2 && p.every(isRunning);
+    });
+    await hubKubectl(['scale', 'deploy', 'qwen3', '-n', 'test', '--replicas=4']);
+    await waitFor('2 Pending in the cloud cluster', 60_000, async () => {
+      const p = await pods(bj);
+      return p.length === 2 && p.every((x) => isUnschedulable(x) || isRunning(x));
+    });
+    await waitFor('2 Running in the cloud cluster', 180_000, async () => {
+      const p = await pods(bj);
+      return p.length === 2 && p.every(isRunning);
+    });
+    expect((await pods(idc)).length).toBe(2);
+    await hubKubectl(['scale', 'deploy', 'qwen3', '-n', 'test', '--replicas=2']);
+    await waitFor('the cloud replicas gone', 90_000, async () => (await pods(bj)).length === 0);
+    expect((await pods(idc)).filter(isRunning)).toHaveLength(2);
+  }, 420_000);
+});
