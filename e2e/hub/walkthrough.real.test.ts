@@ -25,6 +25,7 @@ import {
 } from '../fleet/index.js';
 import {
   REAL_NODE_LABEL,
+  ctr,
   importControlPlaneImages,
   importImage,
   type ControlPlaneImages,
@@ -269,5 +270,106 @@ describe('the Helm install, end to end, with the seed walkthrough', () => {
     await hubKubectl(['scale', 'deploy', 'qwen3', '-n', 'test', '--replicas=2']);
     await waitFor('the cloud replicas gone', 90_000, async () => (await pods(bj)).length === 0);
     expect((await pods(idc)).filter(isRunning)).toHaveLength(2);
+  }, 420_000);
+
+  it('helm upgrade to a rebuilt image: no replica change, a new controller takes the lease', async () => {
+    const node = state.realNode;
+    if (!node) throw new Error('no real node');
+    const repository = IMAGE.slice(0, IMAGE.lastIndexOf(':'));
+    const rebuilt = `${IMAGE.slice(IMAGE.lastIndexOf(':') + 1)}-rebuilt`;
+    // The same build under a new tag: the chart cannot tell, the pods roll as for a new image.
+    ctr(node, ['images', 'tag', '--force', IMAGE, `${repository}:${rebuilt}`]);
+    const uids = async () =>
+      (await podsOf(clients(kubeConfigFor(idc)).core, 'test', 'qwen3'))
+        .map((p) => p.metadata?.uid)
+        .sort();
+    const before = await uids();
+    expect(before).toHaveLength(2);
+    const lease = () =>
+      hubKubectl([
+        'get',
+        'lease',
+        '-n',
+        NS,
+        'spillway-fleet-controller',
+        '-o',
+        'jsonpath={.spec.holderIdentity}',
+      ]);
+    const oldHolder = await lease();
+    await helm([
+      'upgrade',
+      'spillway-hub',
+      join(CHARTS, 'spillway-hub'),
+      '--kubeconfig',
+      idc.kubeconfigPath,
+      '-n',
+      NS,
+      '--reuse-values',
+      '--set',
+      `image.tag=${rebuilt}`,
+      '--wait',
+      '--timeout',
+      '300s',
+    ]);
+    const core = kubeConfigFor(idc).makeApiClient(CoreV1Api);
+    const controllers = (await core.listNamespacedPod({ namespace: NS })).items.filter(
+      (p) =>
+        p.metadata?.name?.startsWith('spillway-hub-fleet-controller') &&
+        !p.metadata.deletionTimestamp &&
+        p.spec?.containers[0]?.image === `${repository}:${rebuilt}`,
+    );
+    expect(controllers).toHaveLength(2);
+    await waitFor('a new fleet controller holds the lease', 90_000, async () => {
+      const holder = await lease();
+      return (
+        holder !== oldHolder &&
+        controllers.some((p) => holder.startsWith(`${p.metadata?.name ?? '?'}_`))
+      );
+    });
+    expect(await uids()).toEqual(before);
+    expect((await podsOf(clients(kubeConfigFor(bj)).core, 'test', 'qwen3')).length).toBe(0);
+  }, 420_000);
+
+  it('helm install spillway-member in the IDC member runs Ready; helm uninstall of both leaves what the docs say', async () => {
+    const repository = IMAGE.slice(0, IMAGE.lastIndexOf(':'));
+    const tag = IMAGE.slice(IMAGE.lastIndexOf(':') + 1);
+    await helm([
+      'install',
+      'spillway-member',
+      join(CHARTS, 'spillway-member'),
+      '--kubeconfig',
+      idc.kubeconfigPath,
+      '-n',
+      NS,
+      '--set',
+      `image.repository=${repository}`,
+      '--set',
+      `image.tag=${tag}`,
+      '--set',
+      'image.pullPolicy=Never',
+      '--set-json',
+      `nodeSelector=${JSON.stringify({ [REAL_NODE_LABEL]: 'real' })}`,
+      '--wait',
+      '--timeout',
+      '180s',
+    ]);
+    for (const release of ['spillway-member', 'spillway-hub'])
+      await helm(['uninstall', release, '--kubeconfig', idc.kubeconfigPath, '-n', NS, '--wait']);
+    const core = kubeConfigFor(idc).makeApiClient(CoreV1Api);
+    const live = <T extends { metadata?: { name?: string; deletionTimestamp?: Date } }>(
+      items: T[],
+    ) => items.filter((o) => !o.metadata?.deletionTimestamp).map((o) => o.metadata?.name);
+    // register-member's identity in the member (its own namespace objects) is not Helm's.
+    expect(live((await core.listNamespacedPod({ namespace: NS })).items)).toEqual([]);
+    expect(live((await core.listNamespacedService({ namespace: NS })).items)).toEqual([]);
+    expect(live((await core.listNamespacedPersistentVolumeClaim({ namespace: NS })).items)).toEqual(
+      ['data-spillway-hub-etcd-0'],
+    );
+    const hooks = execFileSync(
+      'kubectl',
+      ['--kubeconfig', idc.kubeconfigPath, 'get', 'mutatingwebhookconfigurations', '-o', 'name'],
+      { encoding: 'utf8' },
+    );
+    expect(hooks).not.toContain('spillway');
   }, 420_000);
 });
