@@ -36,8 +36,14 @@ export class Prometheus {
     readonly url: string,
   ) {}
 
-  /** Starts Prometheus scraping job name -> 127.0.0.1:port, with the given rule groups. */
-  static async start(jobs: Record<string, number>, ruleGroups: unknown[]): Promise<Prometheus> {
+  /**
+   * Starts Prometheus scraping job name -> 127.0.0.1:port (or a `host:port` target, e.g. a
+   * ClusterIP of the local fleet's real node), with the given rule groups.
+   */
+  static async start(
+    jobs: Record<string, number | string>,
+    ruleGroups: unknown[],
+  ): Promise<Prometheus> {
     if (!existsSync(PROMETHEUS_BIN))
       throw new Error(`${PROMETHEUS_BIN} missing: apt-get install prometheus (see .ci/run)`);
     const dir = mkdtempSync(join(tmpdir(), 'spillway-prometheus-'));
@@ -49,7 +55,7 @@ export class Prometheus {
         rule_files: [join(dir, 'rules.yaml')],
         scrape_configs: Object.entries(jobs).map(([job, port]) => ({
           job_name: job,
-          static_configs: [{ targets: [`127.0.0.1:${port}`] }],
+          static_configs: [{ targets: [typeof port === 'number' ? `127.0.0.1:${port}` : port] }],
         })),
       }),
     );

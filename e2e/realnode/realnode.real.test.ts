@@ -22,6 +22,7 @@ import { REAL_NODE_LABEL, REAL_NODE_NETWORK, importImage } from '../fleet/realno
 import { isRunning, rssBytes } from '../fleet/processes.js';
 import { waitFor } from '../fleet/readiness.js';
 import { CHARTS, helm } from '../charts/support.js';
+import { Prometheus } from '../charts/prometheus.js';
 import { IMAGE, imageArchive } from '../image/buildah.js';
 
 const stateDir = join(DEFAULT_STATE_ROOT, 'real-realnode');
@@ -208,6 +209,29 @@ req.end(body);`;
     const holder = lease.spec?.holderIdentity ?? '';
     expect(spillway.some((p) => holder.startsWith(`${p.metadata?.name ?? '?'}_`))).toBe(true);
   }, 300_000);
+
+  it('Prometheus (the Debian package) scrapes the Helm-installed controllers through their Service', async () => {
+    const svc = await core.readNamespacedService({
+      name: 'spillway-member',
+      namespace: 'spillway-system',
+    });
+    const port = svc.spec?.ports?.find((p) => p.name === 'metrics')?.port;
+    const target = `${svc.spec?.clusterIP ?? '?'}:${port ?? 0}`;
+    const prometheus = await Prometheus.start({ 'spillway-member': target }, []);
+    try {
+      for (const expr of [
+        'up{job="spillway-member"} == 1',
+        // Spillway's own series, through the Service from whichever replica answered.
+        'count({job="spillway-member", __name__=~"spillway_.+"}) > 0',
+      ])
+        await waitFor(`${expr} through ${target}`, 60_000, async () => {
+          const r = await prometheus.query(expr);
+          return r.status === 'success' && (r.data?.result.length ?? 0) > 0;
+        });
+    } finally {
+      await prometheus.stop();
+    }
+  }, 120_000);
 
   it('tear-down leaves the machine as it found it', async () => {
     const pids = state.processes.filter((p) =>
