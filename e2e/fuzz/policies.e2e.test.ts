@@ -301,61 +301,99 @@ describe('generated policies on a real API server', () => {
     60_000 + RUNS * 100,
   );
 
-  it('accepted specs created for real each get a Ready condition from the running controllers', async () => {
-    const rejections: unknown[] = [];
-    const onRejection = (reason: unknown) => rejections.push(reason);
-    process.on('unhandledRejection', onRejection);
-    const fleetController = await runFleetController({
-      hub: hubConfig,
-      namespace: SYSTEM_NAMESPACE,
-      healthPort: 0,
-      leaderElection: false,
-      logger: silentLogger(),
-    });
-    const rpController = await runResourcePolicyController({
-      kubeConfig: hubConfig,
-      leaderElection: false,
-      webhook: { host: '127.0.0.1', port: 0, endpoint: { url: 'https://127.0.0.1:{port}/mutate' } },
-      logger: silentLogger(),
-    });
-    const created: { k: Kind; name: string }[] = [];
-    try {
-      for (const [kindName, specs] of acceptedSpecs) {
-        const k = kinds.get(kindName);
-        if (!k) throw new Error(`${kindName} not installed`);
-        for (const spec of specs) {
-          const name = `live-${++counter}`;
-          const body = {
-            apiVersion: `${k.group}/${k.version}`,
-            kind: k.kind,
-            metadata: { name, ...(k.namespaced ? { namespace: NS } : {}) },
-            spec,
-          };
-          const common = { group: k.group, version: k.version, plural: k.plural, body };
-          if (k.namespaced) await custom.createNamespacedCustomObject({ ...common, namespace: NS });
-          else await custom.createClusterCustomObject(common);
-          created.push({ k, name });
+  it(
+    'accepted specs created for real each get a Ready condition from the running controllers',
+    async () => {
+      const rejections: unknown[] = [];
+      const onRejection = (reason: unknown) => rejections.push(reason);
+      process.on('unhandledRejection', onRejection);
+      const fleetController = await runFleetController({
+        hub: hubConfig,
+        namespace: SYSTEM_NAMESPACE,
+        healthPort: 0,
+        leaderElection: false,
+        logger: silentLogger(),
+      });
+      const rpController = await runResourcePolicyController({
+        kubeConfig: hubConfig,
+        leaderElection: false,
+        webhook: {
+          host: '127.0.0.1',
+          port: 0,
+          endpoint: { url: 'https://127.0.0.1:{port}/mutate' },
+        },
+        logger: silentLogger(),
+      });
+      const created: { k: Kind; name: string }[] = [];
+      try {
+        for (const [kindName, specs] of acceptedSpecs) {
+          const k = kinds.get(kindName);
+          if (!k) throw new Error(`${kindName} not installed`);
+          for (const spec of specs) {
+            const name = `live-${++counter}`;
+            const body = {
+              apiVersion: `${k.group}/${k.version}`,
+              kind: k.kind,
+              metadata: { name, ...(k.namespaced ? { namespace: NS } : {}) },
+              spec,
+            };
+            const common = { group: k.group, version: k.version, plural: k.plural, body };
+            if (k.namespaced)
+              await custom.createNamespacedCustomObject({ ...common, namespace: NS });
+            else await custom.createClusterCustomObject(common);
+            created.push({ k, name });
+          }
         }
-      }
-      expect(created.length).toBeGreaterThan(0);
-      for (const { k, name } of created) {
-        await waitFor(`${k.kind} ${name} has a Ready condition`, 60_000, async () => {
-          const ref = { group: k.group, version: k.version, plural: k.plural, name };
-          const got = (
+        expect(created.length).toBeGreaterThan(0);
+        // One list per kind and poll; the error names what still has no Ready condition.
+        let missing: string[] = [];
+        const readyNames = async (k: Kind): Promise<Set<string>> => {
+          const ref = { group: k.group, version: k.version, plural: k.plural };
+          const list = (
             k.namespaced
-              ? await custom.getNamespacedCustomObject({ ...ref, namespace: NS })
-              : await custom.getClusterCustomObject(ref)
-          ) as { status?: { conditions?: { type: string; status: string }[] } };
-          return (got.status?.conditions ?? []).some(
-            (c) => c.type === 'Ready' && (c.status === 'True' || c.status === 'False'),
+              ? await custom.listNamespacedCustomObject({ ...ref, namespace: NS })
+              : await custom.listClusterCustomObject(ref)
+          ) as {
+            items: {
+              metadata: { name: string };
+              status?: { conditions?: { type: string; status: string }[] };
+            }[];
+          };
+          return new Set(
+            list.items
+              .filter((o) =>
+                (o.status?.conditions ?? []).some(
+                  (c) => c.type === 'Ready' && (c.status === 'True' || c.status === 'False'),
+                ),
+              )
+              .map((o) => o.metadata.name),
           );
-        });
+        };
+        try {
+          await waitFor(
+            'every created policy has a Ready condition',
+            60_000 + created.length * 500,
+            async () => {
+              const ready = new Map<string, Set<string>>();
+              for (const k of kinds.values()) ready.set(k.kind, await readyNames(k));
+              missing = created
+                .filter(({ k, name }) => !ready.get(k.kind)?.has(name))
+                .map(({ k, name }) => `${k.kind} ${name}`);
+              return missing.length === 0;
+            },
+          );
+        } catch (err) {
+          throw new Error(`${String(err)}; without Ready: ${missing.slice(0, 10).join(', ')}`, {
+            cause: err,
+          });
+        }
+        expect(rejections).toEqual([]);
+      } finally {
+        process.off('unhandledRejection', onRejection);
+        await rpController.stop();
+        await fleetController.stop();
       }
-      expect(rejections).toEqual([]);
-    } finally {
-      process.off('unhandledRejection', onRejection);
-      await rpController.stop();
-      await fleetController.stop();
-    }
-  }, 300_000);
+    },
+    120_000 + LIVE * 3 * 1_000,
+  );
 });
