@@ -379,6 +379,12 @@ describe('generated policies on a real API server', () => {
               missing = created
                 .filter(({ k, name }) => !ready.get(k.kind)?.has(name))
                 .map(({ k, name }) => `${k.kind} ${name}`);
+              if (process.env.SPILLWAY_FUZZ_DEBUG) {
+                const by: Record<string, number> = {};
+                for (const m of missing)
+                  by[m.split(' ')[0] ?? ''] = (by[m.split(' ')[0] ?? ''] ?? 0) + 1;
+                console.log(`${new Date().toISOString()} missing ${JSON.stringify(by)}`);
+              }
               return missing.length === 0;
             },
           );
