@@ -113,26 +113,35 @@ function startPortForward(): void {
 }
 
 /**
- * kubectl against the hub through the port-forward. kubectl port-forward exits on the first
- * failed stream (a reset while the hub settles after install): restarted then, as a user would.
+ * A command against the hub through the port-forward. kubectl port-forward exits on the first
+ * failed stream (seen as resets while the hub settles after install): then it is started again
+ * and the command retried for a while, as a user would. Every command used here is idempotent
+ * or fails before it changes anything.
  */
-async function hubKubectl(args: string[], input?: string): Promise<string> {
+async function throughPortForward<T>(run: () => T): Promise<T> {
   try {
-    return kubectl(hubKubeconfig, args, input);
-  } catch (err) {
-    if (portForward && isProcessRunning(portForward)) throw err;
-    startPortForward();
-    let out = '';
-    await waitFor('the hub through a new port-forward', 30_000, () => {
+    return run();
+  } catch {
+    let out: T | undefined;
+    let last = '';
+    await waitFor('the hub through the port-forward', 60_000, () => {
+      if (portForward && !isProcessRunning(portForward)) startPortForward();
       try {
-        out = kubectl(hubKubeconfig, args, input);
+        out = run();
         return Promise.resolve(true);
-      } catch {
+      } catch (err) {
+        last = (err as Error).message;
         return Promise.resolve(false);
       }
+    }).catch((err: unknown) => {
+      throw new Error(`${(err as Error).message}; last error: ${last}`, { cause: err });
     });
-    return out;
+    return out as T;
   }
+}
+
+function hubKubectl(args: string[], input?: string): Promise<string> {
+  return throughPortForward(() => kubectl(hubKubeconfig, args, input));
 }
 
 function kubectl(kubeconfig: string, args: string[], input?: string): string {
@@ -217,22 +226,23 @@ describe('the Helm install, end to end, with the seed walkthrough', () => {
       [idc, 'location=idc', []],
       [bj, 'location=cloud', ['--provisioning']],
     ] as const) {
-      await hubKubectl(['get', 'ns', 'default']); // the port-forward is up
-      execFileSync(process.execPath, [
-        ...cli,
-        'register-member',
-        '--hub-kubeconfig',
-        hubKubeconfig,
-        '--member-kubeconfig',
-        m.kubeconfigPath,
-        '--name',
-        m.name,
-        '--alias',
-        m.alias,
-        '--label',
-        label,
-        ...extra,
-      ]);
+      await throughPortForward(() =>
+        execFileSync(process.execPath, [
+          ...cli,
+          'register-member',
+          '--hub-kubeconfig',
+          hubKubeconfig,
+          '--member-kubeconfig',
+          m.kubeconfigPath,
+          '--name',
+          m.name,
+          '--alias',
+          m.alias,
+          '--label',
+          label,
+          ...extra,
+        ]),
+      );
     }
     await waitFor('both members Ready', 90_000, async () => {
       const out = await hubKubectl([

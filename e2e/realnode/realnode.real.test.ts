@@ -23,6 +23,14 @@ import { isRunning, rssBytes } from '../fleet/processes.js';
 import { waitFor } from '../fleet/readiness.js';
 import { CHARTS, helm } from '../charts/support.js';
 import { Prometheus } from '../charts/prometheus.js';
+import {
+  byPool,
+  isRunningPod,
+  kubectl as rpKubectl,
+  live,
+  seedText,
+  waitPods,
+} from '../resourcepolicy/support.js';
 import { IMAGE, imageArchive } from '../image/buildah.js';
 
 const stateDir = join(DEFAULT_STATE_ROOT, 'real-realnode');
@@ -232,6 +240,36 @@ req.end(body);`;
       await prometheus.stop();
     }
   }, 120_000);
+
+  it('the seed ResourcePolicy scenario through the Helm-installed webhook and controller', async () => {
+    // seeds' scenario 1, verbatim (pool IDs adapted as in the topology): pool A before pool B.
+    const kubeconfig = member(state, ALIAS).kubeconfigPath;
+    const running = (n: number) => (l: V1Pod[]) =>
+      live(l).length === n && live(l).every(isRunningPod);
+    await rpKubectl(
+      kubeconfig,
+      ['apply', '-f', '-'],
+      seedText('scenario1-resourcepolicy.yaml.txt'),
+    );
+    await rpKubectl(kubeconfig, ['apply', '-f', '-'], seedText('scenario1-nginx.yaml.txt'));
+    let list = await waitPods(core, 'default', 'app=nginx', '2 Running nginx pods', running(2));
+    expect(byPool(list)).toEqual({ 'pool-a': 2 });
+    await rpKubectl(kubeconfig, ['scale', 'deployment', 'nginx', '--replicas', '4']);
+    list = await waitPods(core, 'default', 'app=nginx', '4 Running nginx pods', running(4));
+    expect(byPool(list)).toEqual({ 'pool-a': 2, 'pool-b': 2 });
+    // Placed by the Helm-installed controller (its unit annotation), not kube-scheduler alone.
+    expect(list.every((p) => p.metadata?.annotations?.['scheduling.spillway.dev/unit'])).toBe(true);
+    await rpKubectl(kubeconfig, ['scale', 'deployment', 'nginx', '--replicas', '2']);
+    list = await waitPods(
+      core,
+      'default',
+      'app=nginx',
+      '2 nginx pods left',
+      (l) => live(l).length === 2,
+    );
+    expect(byPool(list)).toEqual({ 'pool-a': 2 });
+    await rpKubectl(kubeconfig, ['delete', 'deployment', 'nginx']);
+  }, 400_000);
 
   it('tear-down leaves the machine as it found it', async () => {
     const pids = state.processes.filter((p) =>
