@@ -65,9 +65,14 @@ export function runIn(
   container: string,
   argv: string[],
 ): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync('buildah', [...STORAGE_FLAGS, 'run', container, '--', ...argv], {
-    encoding: 'utf8',
-  });
+  // No network: buildah's default would make a CNI bridge and iptables chains on the machine.
+  const r = spawnSync(
+    'buildah',
+    [...STORAGE_FLAGS, 'run', '--network', 'none', container, '--', ...argv],
+    {
+      encoding: 'utf8',
+    },
+  );
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
