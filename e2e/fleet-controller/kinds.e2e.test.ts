@@ -12,6 +12,7 @@ import { waitFor } from '../fleet/readiness.js';
 import { useFleet } from '../support/fleet.js';
 import { useFleetController } from '../support/controller-fixture.js';
 import { kubectl } from '../support/spillway.js';
+import { installWidgets } from '../support/widgets.js';
 
 const fleet = useFleet('kinds', 'demo.yaml', { provisioner: false });
 const NS = 'kinds';
@@ -48,28 +49,6 @@ async function eventually(
 const apply = (c: ClusterInfo, yaml: string) =>
   kubectl(c.kubeconfigPath, ['apply', '-f', '-'], yaml);
 
-const WIDGET_CRD = `apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata: { name: widgets.e2e.spillway.dev }
-spec:
-  group: e2e.spillway.dev
-  scope: Namespaced
-  names: { plural: widgets, singular: widget, kind: Widget }
-  versions:
-  - name: v1
-    served: true
-    storage: true
-    schema:
-      openAPIV3Schema:
-        type: object
-        properties:
-          spec:
-            type: object
-            properties:
-              size: { type: integer }
-              replicas: { type: integer }
-`;
-
 const policy = () => `apiVersion: policy.one.alibabacloud.com/v1alpha1
 kind: PropagationPolicy
 metadata: { name: every-kind, namespace: ${NS} }
@@ -102,12 +81,7 @@ const podSpec = (cpu: string) => `
 
 useFleetController(fleet, { leaderElection: false });
 beforeAll(async () => {
-  for (const c of [hubInfo(), idc(), bj()]) apply(c, WIDGET_CRD);
-  for (const c of [hubInfo(), idc(), bj()])
-    await waitFor(`Widget served by ${c.alias}`, 30_000, async () => {
-      kubectl(c.kubeconfigPath, ['get', 'widgets', '-A']);
-      return true;
-    });
+  await installWidgets([hubInfo(), idc(), bj()]);
   kubectl(hubInfo().kubeconfigPath, ['create', 'ns', NS]);
   apply(hubInfo(), policy());
 }, 60_000);

@@ -13,7 +13,8 @@ import { hub, kubeConfigFor, member, type ClusterInfo } from '../fleet/index.js'
 import { waitFor } from '../fleet/readiness.js';
 import { useFleet } from '../support/fleet.js';
 import { useFleetController } from '../support/controller-fixture.js';
-import { kubectl } from '../support/spillway.js';
+import { kubectl, memberClusterGone } from '../support/spillway.js';
+import { installWidgets } from '../support/widgets.js';
 
 const fleet = useFleet('namespace-life', 'demo.yaml', { provisioner: false });
 useFleetController(fleet, { leaderElection: false });
@@ -42,24 +43,6 @@ function ours(c: ClusterInfo): string[] {
     .filter((l) => l.length > 0)
     .sort();
 }
-
-const WIDGET_CRD = `apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata: { name: widgets.e2e.spillway.dev }
-spec:
-  group: e2e.spillway.dev
-  scope: Namespaced
-  names: { plural: widgets, singular: widget, kind: Widget }
-  versions:
-  - name: v1
-    served: true
-    storage: true
-    schema:
-      openAPIV3Schema:
-        type: object
-        properties:
-          spec: { type: object, properties: { size: { type: integer } } }
-`;
 
 const POLICY = () => `apiVersion: policy.one.alibabacloud.com/v1alpha1
 kind: PropagationPolicy
@@ -179,12 +162,7 @@ const placement = async (name: string): Promise<Record<string, number>> => {
 };
 
 beforeAll(async () => {
-  for (const c of [hubInfo(), idc(), bj()]) apply(c, WIDGET_CRD);
-  for (const c of [hubInfo(), idc(), bj()])
-    await waitFor(`Widget served by ${c.alias}`, 30_000, async () => {
-      kubectl(c.kubeconfigPath, ['get', 'widgets', '-A']);
-      return true;
-    });
+  await installWidgets([hubInfo(), idc(), bj()]);
 }, 60_000);
 
 describe('the life of a namespace', () => {
@@ -241,16 +219,7 @@ describe('the life of a namespace', () => {
       return ours(bj()).length === 0;
     });
     await waitFor('MemberCluster gone', 60_000, async () =>
-      kubeConfigFor(hubInfo())
-        .makeApiClient(CustomObjectsApi)
-        .getClusterCustomObject({
-          group: 'fleet.spillway.dev',
-          version: 'v1alpha1',
-          plural: 'memberclusters',
-          name: bj().name,
-        })
-        .then(() => false)
-        .catch(() => true),
+      memberClusterGone(kubeConfigFor(hubInfo()), bj().name),
     );
     expect(await placement('api-deployment')).toEqual({ [idc().name]: 8 });
   }, 240_000);

@@ -11,7 +11,7 @@ import { waitFor } from '../fleet/readiness.js';
 import { useFleet } from '../support/fleet.js';
 import { useFleetController } from '../support/controller-fixture.js';
 import { clients, deployment } from '../support/kube.js';
-import { SYSTEM_NAMESPACE, kubectl, tieredPolicy } from '../support/spillway.js';
+import { SYSTEM_NAMESPACE, kubectl, memberClusterGone, tieredPolicy } from '../support/spillway.js';
 
 const fleet = useFleet('removal', 'demo.yaml', { provisioner: false });
 useFleetController(fleet, { leaderElection: false });
@@ -144,16 +144,7 @@ spec:
 
     kubectl(hubKc(), ['delete', 'membercluster', 'ghost', '--wait=false']);
     await waitFor('ghost MemberCluster gone', 30_000, async () =>
-      hubConfig()
-        .makeApiClient(CustomObjectsApi)
-        .getClusterCustomObject({
-          group: 'fleet.spillway.dev',
-          version: 'v1alpha1',
-          plural: 'memberclusters',
-          name: 'ghost',
-        })
-        .then(() => false)
-        .catch(() => true),
+      memberClusterGone(hubConfig(), 'ghost'),
     );
     kubectl(hubKc(), ['delete', 'ns', 'ghosts', '--wait=false']);
   }, 150_000);
@@ -431,16 +422,7 @@ data: { mode: fast }
       async () => (await memberDeploy(bj(), NS, 'big')) === undefined,
     );
     await waitFor('MemberCluster gone', 60_000, async () =>
-      hubConfig()
-        .makeApiClient(CustomObjectsApi)
-        .getClusterCustomObject({
-          group: 'fleet.spillway.dev',
-          version: 'v1alpha1',
-          plural: 'memberclusters',
-          name: bj().name,
-        })
-        .then(() => false)
-        .catch(() => true),
+      memberClusterGone(hubConfig(), bj().name),
     );
     const b = await readBinding(NS, 'big-deployment');
     // idc has room for 6: the 2 that came back wait there for capacity, they are not lost.

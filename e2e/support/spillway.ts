@@ -153,3 +153,17 @@ ${groups}
         dynamicWeight: AvailableReplicas
 `;
 }
+
+/** True once the hub has no MemberCluster of that name (its finalizer released). */
+export async function memberClusterGone(kc: KubeConfig, name: string): Promise<boolean> {
+  return kc
+    .makeApiClient(CustomObjectsApi)
+    .getClusterCustomObject({
+      group: 'fleet.spillway.dev',
+      version: 'v1alpha1',
+      plural: 'memberclusters',
+      name,
+    })
+    .then(() => false)
+    .catch(() => true);
+}

@@ -659,23 +659,6 @@ export class BindingReconciler {
       );
   }
 
-  private async patchBindingConditions(
-    binding: ResourceBinding,
-    conditions: NonNullable<ResourceBinding['status']>['conditions'],
-  ): Promise<void> {
-    await this.custom.patchNamespacedCustomObjectStatus(
-      {
-        group: FLEET_GROUP,
-        version: FLEET_VERSION,
-        plural: 'resourcebindings',
-        namespace: binding.metadata.namespace ?? '',
-        name: binding.metadata.name ?? '',
-        body: { status: { conditions } },
-      },
-      mergePatch,
-    );
-  }
-
   /** Server-side applies the binding, unless `live` is what the same apply gave last time. */
   private async applyBinding(
     keyText: string,
