@@ -11,6 +11,7 @@ import { hub, kubeConfigFor, member, type ClusterInfo } from '../fleet/index.js'
 import { waitFor } from '../fleet/readiness.js';
 import { useFleet } from '../support/fleet.js';
 import { useFleetController } from '../support/controller-fixture.js';
+import { podSpecYaml } from '../support/kube.js';
 import { kubectl } from '../support/spillway.js';
 import { installWidgets } from '../support/widgets.js';
 
@@ -72,13 +73,6 @@ spec:
       weightPreference: { dynamicWeight: AvailableReplicas }
 `;
 
-/** A pod spec's containers, indented for a pod template's spec at 4 spaces. */
-const podSpec = (cpu: string) => `
-      containers:
-      - name: main
-        image: example.invalid/app:1
-        resources: { requests: { cpu: "${cpu}" }, limits: { cpu: "${cpu}" } }`;
-
 useFleetController(fleet, { leaderElection: false });
 beforeAll(async () => {
   await installWidgets([hubInfo(), idc(), bj()]);
@@ -102,7 +96,7 @@ spec:
   ttlSecondsAfterFinished: 600
   template:
     spec:
-      restartPolicy: Never${podSpec('6')}
+      restartPolicy: Never${podSpecYaml('6')}
 `,
     );
     const hubJob = await read(hubInfo(), 'batch/v1', 'Job', 'crunch');
@@ -147,7 +141,7 @@ spec:
   template:
     spec:
       restartPolicy: Never
-      nodeSelector: { spillway.dev/no-such-node: "true" }${podSpec('10m')}
+      nodeSelector: { spillway.dev/no-such-node: "true" }${podSpecYaml('10m')}
 `,
     );
     const failed = await eventually(
@@ -180,7 +174,7 @@ spec:
     spec:
       template:
         spec:
-          restartPolicy: Never${podSpec('10m').replaceAll('\n', '\n    ')}
+          restartPolicy: Never${podSpecYaml('10m').replaceAll('\n', '\n    ')}
 ---
 apiVersion: apps/v1
 kind: StatefulSet
@@ -191,7 +185,7 @@ spec:
   selector: { matchLabels: { app: db } }
   template:
     metadata: { labels: { app: db } }
-    spec:${podSpec('10m')}
+    spec:${podSpecYaml('10m')}
 ---
 apiVersion: apps/v1
 kind: DaemonSet
@@ -200,7 +194,7 @@ spec:
   selector: { matchLabels: { app: agent } }
   template:
     metadata: { labels: { app: agent } }
-    spec:${podSpec('10m')}
+    spec:${podSpecYaml('10m')}
 ---
 apiVersion: apps/v1
 kind: ReplicaSet
@@ -210,7 +204,7 @@ spec:
   selector: { matchLabels: { app: web } }
   template:
     metadata: { labels: { app: web } }
-    spec:${podSpec('10m')}
+    spec:${podSpecYaml('10m')}
 `,
     );
     const cron = await eventually(idc(), 'batch/v1', 'CronJob', 'every-minute');
@@ -368,7 +362,7 @@ spec:
   selector: { matchLabels: { app: weighted } }
   template:
     metadata: { labels: { app: weighted } }
-    spec:${podSpec('10m')}
+    spec:${podSpecYaml('10m')}
 `,
     );
     const split = async (idcWant: number, bjWant: number) => {

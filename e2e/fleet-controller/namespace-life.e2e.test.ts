@@ -13,6 +13,7 @@ import { hub, kubeConfigFor, member, type ClusterInfo } from '../fleet/index.js'
 import { waitFor } from '../fleet/readiness.js';
 import { useFleet } from '../support/fleet.js';
 import { useFleetController } from '../support/controller-fixture.js';
+import { podSpecYaml } from '../support/kube.js';
 import { kubectl, memberClusterGone } from '../support/spillway.js';
 import { installWidgets } from '../support/widgets.js';
 
@@ -69,12 +70,6 @@ spec:
       weightPreference: { dynamicWeight: AvailableReplicas }
 `;
 
-const pod = (cpu: string, extra = '') => `
-      containers:
-      - name: main
-        image: example.invalid/app:1
-        resources: { requests: { cpu: "${cpu}" }, limits: { cpu: "${cpu}" } }${extra}`;
-
 const TEMPLATES = `apiVersion: v1
 kind: ConfigMap
 metadata: { name: api-env, namespace: ${NS} }
@@ -93,7 +88,7 @@ spec:
   selector: { matchLabels: { app: api } }
   template:
     metadata: { labels: { app: api } }
-    spec:${pod(
+    spec:${podSpecYaml(
       '6',
       `
         envFrom: [{ configMapRef: { name: api-env } }]
@@ -110,7 +105,7 @@ spec:
   selector: { matchLabels: { app: db } }
   template:
     metadata: { labels: { app: db } }
-    spec:${pod('100m')}
+    spec:${podSpecYaml('100m')}
 ---
 apiVersion: batch/v1
 kind: Job
@@ -121,7 +116,7 @@ spec:
   backoffLimit: 1
   template:
     spec:
-      restartPolicy: Never${pod('100m')}
+      restartPolicy: Never${podSpecYaml('100m')}
 ---
 apiVersion: v1
 kind: Service

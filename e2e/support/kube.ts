@@ -61,3 +61,15 @@ export function deployment(
 export async function podsOf(core: CoreV1Api, namespace: string, app: string): Promise<V1Pod[]> {
   return (await core.listNamespacedPod({ namespace, labelSelector: `app=${app}` })).items;
 }
+
+/**
+ * A pod template's `spec` body as YAML for a manifest string, indented for `spec:` at 4 spaces:
+ * one container with these CPU requests and limits, and `extra` YAML appended (mounts, volumes).
+ */
+export function podSpecYaml(cpu: string, extra = ''): string {
+  return `
+      containers:
+      - name: main
+        image: example.invalid/app:1
+        resources: { requests: { cpu: "${cpu}" }, limits: { cpu: "${cpu}" } }${extra}`;
+}

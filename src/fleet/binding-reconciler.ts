@@ -30,6 +30,7 @@ import type { AnyPropagationPolicy } from '../api/policy.js';
 import { POLICY_DEFAULTS } from '../api/policy.js';
 import type { PodTemplateInput } from '../estimator/index.js';
 import type { EventRecorder } from '../runtime/events.js';
+import { statusCode } from '../runtime/api-errors.js';
 import { errorMessage, type Logger } from '../runtime/logger.js';
 import type { ReconcileResult } from '../runtime/workqueue.js';
 import {
@@ -174,24 +175,15 @@ export class BindingReconciler {
       // A binding deleted under a live template is only let go (copies kept, result carried
       // over to the binding that replaces it), unless its whole namespace is going: then the
       // template follows, and the copies must be removed while someone still remembers them.
-      const teardown = deleting || (await this.namespaceTerminating(key.namespace));
-      if (binding) {
-        if (teardown)
-          await this.removeCopies(
-            key,
-            binding,
-            binding.spec.preserveResourcesOnDeletion ?? false,
-            log,
-          );
-        else this.carried.set(keyText, binding);
-        if (teardown) this.carried.delete(keyText);
-        if (teardown) await this.releaseDependencies(key, binding, log);
+      if (binding && !deleting && !(await this.namespaceTerminating(key.namespace))) {
+        this.carried.set(keyText, binding);
+        this.applied.forget(keyText);
         await this.releaseBinding(binding);
+        return { requeueAfterMs: 500 };
       }
-      if (teardown) this.deps.metrics.forgetWorkload(key);
-      this.applied.forget(keyText);
-      if (template && teardown) await this.setFinalizer(template, TEMPLATE_FINALIZER, false);
-      return teardown ? undefined : { requeueAfterMs: 500 };
+      await this.release(keyText, key, binding, log);
+      if (template) await this.setFinalizer(template, TEMPLATE_FINALIZER, false);
+      return undefined;
     }
 
     const choice = choosePolicy(
@@ -204,7 +196,7 @@ export class BindingReconciler {
       },
       this.deps.policies(),
     );
-    if (!choice) return this.unclaimed(key, template, binding, log);
+    if (!choice) return this.unclaimed(keyText, key, template, binding, log);
     const policy = choice.policy;
     await this.setFinalizer(template, TEMPLATE_FINALIZER, true);
     // What the last binding placed where: the live one, or the one a hand deletion replaced.
@@ -507,7 +499,7 @@ export class BindingReconciler {
         name,
       })) as ResourceBinding;
     } catch (err) {
-      if ((err as { code?: number }).code === 404) return undefined;
+      if (statusCode(err) === 404) return undefined;
       throw err;
     }
   }
@@ -575,8 +567,29 @@ export class BindingReconciler {
       );
     } catch (err) {
       // Gone already: nothing left to hold or release.
-      if ((err as { code?: number }).code !== 404) throw err;
+      if (statusCode(err) !== 404) throw err;
     }
+  }
+
+  /**
+   * The one release path (template deleted, its namespace going, or the policy that placed it
+   * gone): copies and dependencies removed unless the policy preserves them, the binding let
+   * go, and everything remembered about the template forgotten, since no copy is ours any more.
+   */
+  private async release(
+    keyText: string,
+    key: TemplateKey,
+    binding: ResourceBinding | undefined,
+    log: Logger,
+  ): Promise<void> {
+    if (binding) {
+      await this.removeCopies(key, binding, binding.spec.preserveResourcesOnDeletion ?? false, log);
+      await this.releaseDependencies(key, binding, log);
+      await this.releaseBinding(binding);
+    }
+    this.carried.delete(keyText);
+    this.applied.forget(keyText);
+    this.deps.metrics.forgetWorkload(key);
   }
 
   /** Lets a binding go: its finalizer off, then the object deleted (if nobody did yet). */
@@ -599,7 +612,7 @@ export class BindingReconciler {
       const ns = await this.core.readNamespace({ name: namespace });
       return ns.metadata?.deletionTimestamp !== undefined;
     } catch (err) {
-      if ((err as { code?: number }).code === 404) return true;
+      if (statusCode(err) === 404) return true;
       throw err;
     }
   }
@@ -610,6 +623,7 @@ export class BindingReconciler {
    * be an outage. They go when that policy is deleted, or with the template.
    */
   private async unclaimed(
+    keyText: string,
     key: TemplateKey,
     template: TemplateObject,
     binding: ResourceBinding | undefined,
@@ -634,14 +648,8 @@ export class BindingReconciler {
       }
       return undefined;
     }
-    if (binding) {
-      log.info('the policy that placed the template is gone; removing its copies');
-      await this.removeCopies(key, binding, binding.spec.preserveResourcesOnDeletion ?? false, log);
-      await this.releaseDependencies(key, binding, log);
-      await this.releaseBinding(binding);
-    }
-    // No copies are Spillway's any more: counts and conditions from them would be stale.
-    this.deps.metrics.forgetWorkload(key);
+    if (binding) log.info('the policy that placed the template is gone; removing its copies');
+    await this.release(keyText, key, binding, log);
     await this.clearTemplateStatus(key, template);
     await this.setFinalizer(template, TEMPLATE_FINALIZER, false);
     await this.annotatePlacement(template, undefined);
@@ -713,7 +721,7 @@ export class BindingReconciler {
         name,
       })
       .catch((err: unknown) => {
-        if ((err as { code?: number }).code !== 404) throw err;
+        if (statusCode(err) !== 404) throw err;
       });
   }
 
@@ -737,7 +745,7 @@ export class BindingReconciler {
     try {
       existing = await api.read(header);
     } catch (err) {
-      if ((err as { code?: number }).code !== 404) throw err;
+      if (statusCode(err) !== 404) throw err;
       if (copy.metadata.namespace) await this.ensureNamespace(api, copy.metadata.namespace);
     }
     const own = ownershipOf(
@@ -771,11 +779,11 @@ export class BindingReconciler {
     try {
       await api.read({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
     } catch (err) {
-      if ((err as { code?: number }).code !== 404) throw err;
+      if (statusCode(err) !== 404) throw err;
       await api
         .create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } })
         .catch((e: unknown) => {
-          if ((e as { code?: number }).code !== 409) throw e;
+          if (statusCode(e) !== 409) throw e;
         });
     }
   }
@@ -799,7 +807,7 @@ export class BindingReconciler {
       await api.delete(header);
       log.info('removed member copy', { member });
     } catch (err) {
-      if ((err as { code?: number }).code !== 404) throw err;
+      if (statusCode(err) !== 404) throw err;
     }
     await deleteRequests(conn.kubeConfig, key.namespace, bindingName(key.name, key.kind));
   }

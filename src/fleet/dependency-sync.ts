@@ -33,6 +33,7 @@ import {
 import type { TemplateObject } from './member-copy.js';
 import type { MemberRegistry } from './member-registry.js';
 import { BINDING_ANNOTATION, isManagedCopy, ownershipOf } from './ownership.js';
+import { statusCode } from '../runtime/api-errors.js';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 /** Its own field manager: these replaces are no part of a template copy's server-side apply. */
@@ -40,7 +41,6 @@ const FIELD_MANAGER = 'spillway-dependencies';
 /** Concurrent writers (two bindings sharing a ConfigMap) make a replace fail with 409; retry. */
 const ATTEMPTS = 4;
 
-const code = (err: unknown) => (err as { code?: number }).code;
 const ref = (kind: DependencyKind, name: string, namespace: string) => ({
   apiVersion: 'v1',
   kind,
@@ -93,7 +93,7 @@ export class DependencySyncer {
             );
           else wanted.set(`${r.kind}/${r.name}`, obj);
         } catch (err) {
-          if (code(err) === 404) {
+          if (statusCode(err) === 404) {
             if (!r.optional) report.missing.push(`${r.kind} ${r.name}`);
           } else {
             report.problems.push(
@@ -190,7 +190,7 @@ export class DependencySyncer {
       try {
         existing = (await api.read(ref(kind, name, namespace))) as MemberObject;
       } catch (err) {
-        if (code(err) !== 404) throw err;
+        if (statusCode(err) !== 404) throw err;
       }
       // The hub object may carry fleet.spillway.dev/adopt-existing to take a member's over.
       if (ownershipOf(existing, hubObj) === 'foreign') return 'conflict';
@@ -206,7 +206,7 @@ export class DependencySyncer {
         await api.replace(desired as KubernetesObject, undefined, undefined, FIELD_MANAGER);
         return 'written';
       } catch (err) {
-        if ((code(err) === 409 || code(err) === 404) && attempt < ATTEMPTS) continue;
+        if ((statusCode(err) === 409 || statusCode(err) === 404) && attempt < ATTEMPTS) continue;
         throw err;
       }
     }
@@ -292,8 +292,8 @@ export class DependencySyncer {
         }
         return;
       } catch (err) {
-        if (code(err) === 404) return;
-        if (code(err) === 409 && attempt < ATTEMPTS) continue;
+        if (statusCode(err) === 404) return;
+        if (statusCode(err) === 409 && attempt < ATTEMPTS) continue;
         throw err;
       }
     }
@@ -315,7 +315,7 @@ export class DependencySyncer {
         mergePatch,
       )
       .catch((err: unknown) => {
-        if (code(err) !== 404) throw err;
+        if (statusCode(err) !== 404) throw err;
       });
   }
 }
@@ -348,11 +348,11 @@ async function ensureNamespace(api: KubernetesObjectApi, namespace: string): Pro
   try {
     await api.read({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
   } catch (err) {
-    if (code(err) !== 404) throw err;
+    if (statusCode(err) !== 404) throw err;
     await api
       .create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } })
       .catch((e: unknown) => {
-        if (code(e) !== 409) throw e;
+        if (statusCode(e) !== 409) throw e;
       });
   }
 }

@@ -24,6 +24,7 @@ import {
 } from '../api/fleet.js';
 import { formatQuantity } from '../estimator/index.js';
 import { WatchedCache } from '../runtime/informer.js';
+import { statusCode } from '../runtime/api-errors.js';
 import { errorMessage, type Logger } from '../runtime/logger.js';
 import { MEMBER_FINALIZER } from './ownership.js';
 import { MemberConnection, type MemberEvents } from './member-connection.js';
@@ -258,7 +259,7 @@ export class MemberRegistry {
         mergePatch,
       );
     } catch (err) {
-      const code = (err as { code?: number }).code;
+      const code = statusCode(err);
       // 404: gone already; 409: changed meanwhile, the watch brings the new version back here.
       if (code !== 404 && code !== 409) throw err;
     }

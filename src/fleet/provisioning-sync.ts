@@ -27,6 +27,7 @@ import {
   type RequestAction,
   type RequestState,
 } from './provisioning.js';
+import { statusCode } from '../runtime/api-errors.js';
 
 interface RawRequest {
   metadata: { name: string; uid?: string };
@@ -39,10 +40,8 @@ export interface MemberRequest extends ExistingRequest {
   state: RequestState;
 }
 
-const code = (err: unknown): number | undefined => (err as { code?: number }).code;
-
 /** 404 on a list of the kind: the member has no ProvisioningRequest CRD. */
-const notServed = (err: unknown): boolean => code(err) === 404;
+const notServed = (err: unknown): boolean => statusCode(err) === 404;
 
 export async function readRequest(
   kc: KubeConfig,
@@ -63,7 +62,7 @@ export async function readRequest(
     };
     return { ...existing, uid: pr.metadata.uid ?? '', state: requestState(existing) };
   } catch (err) {
-    if (code(err) === 404) return undefined;
+    if (statusCode(err) === 404) return undefined;
     throw err;
   }
 }
@@ -104,7 +103,7 @@ async function deleteRequest(kc: KubeConfig, namespace: string, name: string): P
       name,
     })
     .catch((err: unknown) => {
-      if (code(err) !== 404) throw err;
+      if (statusCode(err) !== 404) throw err;
     });
 }
 
@@ -135,7 +134,7 @@ export async function deleteRequests(
     await api
       .delete({ apiVersion: 'v1', kind: 'PodTemplate', metadata: { name, namespace } })
       .catch((err: unknown) => {
-        if (code(err) !== 404) throw err;
+        if (statusCode(err) !== 404) throw err;
       });
   }
 }

@@ -21,9 +21,7 @@ function trimEnd(prefix: string): string {
 
 /** `text` itself when it fits in `max`, else a prefix of it, a dash and a hash of all of it. */
 export function bounded(text: string, max: number): string {
-  if (text.length <= max) return text;
-  const hash = shortHash(text);
-  return `${trimEnd(text.slice(0, max - hash.length - 1))}-${hash}`;
+  return withSuffix(text, '', max);
 }
 
 /** A label value naming `text` (for selection): `text` when it is short enough, else bounded. */
