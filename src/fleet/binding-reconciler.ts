@@ -42,7 +42,7 @@ import {
 import { mapBounded } from '../util/bounded.js';
 import { applyAsSoleOwner, takeOver, takeOverUnfinished } from './adoption.js';
 import { AppliedCache } from './applied-cache.js';
-import { DependencySyncer, keepIfRequired } from './dependency-sync.js';
+import { DependencySyncer, ensureNamespace, keepIfRequired } from './dependency-sync.js';
 import type { MemberObject } from './dependencies.js';
 import type { MemberRegistry } from './member-registry.js';
 import { keepImmutable, kindOf, podSelectorOf, replicasOf, shareFields } from './kinds.js';
@@ -746,7 +746,7 @@ export class BindingReconciler {
       existing = await api.read(header);
     } catch (err) {
       if (statusCode(err) !== 404) throw err;
-      if (copy.metadata.namespace) await this.ensureNamespace(api, copy.metadata.namespace);
+      if (copy.metadata.namespace) await ensureNamespace(api, copy.metadata.namespace);
     }
     const own = ownershipOf(
       existing as { metadata?: { labels?: Record<string, string> } } | undefined,
@@ -773,19 +773,6 @@ export class BindingReconciler {
       PatchStrategy.ServerSideApply,
     );
     return { result };
-  }
-
-  private async ensureNamespace(api: KubernetesObjectApi, namespace: string): Promise<void> {
-    try {
-      await api.read({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
-    } catch (err) {
-      if (statusCode(err) !== 404) throw err;
-      await api
-        .create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } })
-        .catch((e: unknown) => {
-          if (statusCode(e) !== 409) throw e;
-        });
-    }
   }
 
   /** Deletes our copy in one member; an object we did not create is never touched. */

@@ -344,7 +344,8 @@ export async function keepIfRequired(
   return true;
 }
 
-async function ensureNamespace(api: KubernetesObjectApi, namespace: string): Promise<void> {
+/** Creates the namespace in a member when it is missing (a concurrent create is fine). */
+export async function ensureNamespace(api: KubernetesObjectApi, namespace: string): Promise<void> {
   try {
     await api.read({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
   } catch (err) {
