@@ -6,9 +6,14 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { errorMessage, type Logger } from './logger.js';
 import type { WorkQueueOptions } from './workqueue.js';
 
+/**
+ * A registry with prom-client's default metrics under their standard names (`process_*`,
+ * `nodejs_*`), unprefixed like every other Prometheus client's, so stock process dashboards
+ * and alerts (`process_resident_memory_bytes`, `process_cpu_seconds_total`) work unchanged.
+ */
 export function newRegistry(withProcessMetrics = true): Registry {
   const registry = new Registry();
-  if (withProcessMetrics) collectDefaultMetrics({ register: registry, prefix: 'spillway_' });
+  if (withProcessMetrics) collectDefaultMetrics({ register: registry });
   return registry;
 }
 
