@@ -172,6 +172,48 @@ export interface TargetCluster {
   reason?: string;
 }
 
+/** Replicas a rebalance move adds to or takes from one cluster. */
+export interface ReplicaShift {
+  name: string;
+  replicas: number;
+}
+
+/** A make-before-break move in flight (docs/rebalance.md). */
+export interface RebalanceMoveState {
+  /** Clusters raised first (already in spec.clusters). */
+  raise: ReplicaShift[];
+  /** Clusters lowered by as many once the raised replicas are Ready. */
+  lower: ReplicaShift[];
+  /** RFC 3339. */
+  startedAt: string;
+  /** "Automatic", or `WorkloadRebalancer/<name>`. */
+  trigger: string;
+}
+
+export const MANUAL_REBALANCE_PHASES = ['Running', 'Succeeded', 'Failed'] as const;
+export type ManualRebalancePhase = (typeof MANUAL_REBALANCE_PHASES)[number];
+
+/** A one-shot request (WorkloadRebalancer) as the binding serves it. */
+export interface ManualRebalanceState {
+  /** The request served: `<rebalancer name>/<rebalancer uid>`. */
+  request: string;
+  phase: ManualRebalancePhase;
+  message?: string;
+}
+
+/**
+ * Rebalance bookkeeping, written with spec.clusters in one apply so that a restarted controller
+ * resumes or abandons the move in flight and keeps the budget's timers.
+ */
+export interface RebalanceState {
+  move?: RebalanceMoveState;
+  /** RFC 3339: when the last move step ended (the interval counts from here). */
+  lastMoveTime?: string;
+  /** RFC 3339: since when a move has been possible (the stabilization window). */
+  capacityFreeSince?: string;
+  manual?: ManualRebalanceState;
+}
+
 export interface ResourceBindingSpec {
   resource: ObjectReference;
   /** 0 for kinds without replicas. */
@@ -187,6 +229,8 @@ export interface ResourceBindingSpec {
   schedulerName?: string;
   /** Written by the scheduler. */
   clusters?: TargetCluster[];
+  /** Written by the rebalance step; absent when nothing is remembered. */
+  rebalancing?: RebalanceState;
 }
 
 /** The state of the copy in one member cluster. */
@@ -215,6 +259,8 @@ export const ResourceBindingConditionTypes = {
   DependenciesApplied: 'DependenciesApplied',
   /** Members asked for nodes (ProvisioningRequest) answer, or nobody needed to be asked. */
   Provisioning: 'Provisioning',
+  /** rebalance (or a WorkloadRebalancer): True while a move home is in flight. */
+  Rebalancing: 'Rebalancing',
 } as const;
 
 /** Reasons per ResourceBinding condition type (docs/fleet-controller.md lists what to do). */
@@ -267,6 +313,16 @@ export const ResourceBindingConditionReasons = {
     Requested: 'Requested',
     /** A member's autoscaler refused (e.g. CapacityLimitReached); its replicas spill over. */
     ProvisioningFailed: 'ProvisioningFailed',
+  },
+  Rebalancing: {
+    /** A make-before-break move is in flight: the higher group raised, the lower not yet lowered. */
+    MovingHome: 'MovingHome',
+    /** Every group holds what a fresh schedule gives it. */
+    Balanced: 'Balanced',
+    /** Replicas could move home but wait: stabilization window, interval, or readiness. */
+    Waiting: 'Waiting',
+    /** The last move was dropped (a member NotReady, a scale, a policy edit, a timeout). */
+    MoveAborted: 'MoveAborted',
   },
 } as const;
 

@@ -27,6 +27,8 @@ export const POLICY_DEFAULTS = {
   clusterTolerationSeconds: 300,
   spilloverAfterSeconds: 300,
   rebalanceStabilizationWindowSeconds: 300,
+  rebalanceMaxReplicas: 1,
+  rebalanceMinIntervalSeconds: 30,
 } as const;
 
 /** Selects resource templates by apiVersion and kind, optionally namespace, name or labels. */
@@ -101,11 +103,20 @@ export interface FailoverBehavior {
   application?: ApplicationFailover;
 }
 
-/** Opt-in: bring overflow back to higher-priority groups when capacity frees up there. */
+/** How much one rebalance step may move, and how often (docs/rebalance.md). */
+export interface RebalanceBudget {
+  /** Replicas one step raises the higher group by before lowering the lower one (default 1). */
+  maxReplicas?: number;
+  /** Seconds from the end of one step to the start of the next (default 30). */
+  minIntervalSeconds?: number;
+}
+
+/** Opt-in: move replicas back to higher-priority groups when capacity frees up there. */
 export interface RebalanceBehavior {
   enabled?: boolean;
   /** Seconds the higher-priority capacity must stay free first (default 300). */
   stabilizationWindowSeconds?: number;
+  budget?: RebalanceBudget;
 }
 
 export interface PropagationSpec {

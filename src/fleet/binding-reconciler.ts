@@ -45,7 +45,14 @@ import { AppliedCache } from './applied-cache.js';
 import { DependencySyncer, ensureNamespace, keepIfRequired } from './dependency-sync.js';
 import type { MemberObject } from './dependencies.js';
 import type { MemberRegistry } from './member-registry.js';
-import { keepImmutable, kindOf, podSelectorOf, replicasOf, shareFields } from './kinds.js';
+import {
+  keepImmutable,
+  kindOf,
+  podSelectorOf,
+  replicasOf,
+  shareFields,
+  type KindEntry,
+} from './kinds.js';
 import { hasReplicas, memberCopy, type TemplateObject } from './member-copy.js';
 import {
   BINDING_ANNOTATION,
@@ -66,6 +73,19 @@ import {
   type MemberRequest,
 } from './provisioning-sync.js';
 import { podTemplateOf, replicaRequirements } from './requirements.js';
+import { baseOf, decideRebalance, freshStates, type RebalanceDecision } from './rebalance.js';
+import {
+  REBALANCE_REQUEST_ANNOTATION,
+  budgetOf,
+  countsOf,
+  manualAfter,
+  manualRequest,
+  rebalanceEvent,
+  rebalanceStateOf,
+  rebalancingCondition,
+  storedRebalance,
+  withRebalance,
+} from './rebalance-binding.js';
 import {
   TemplateEventReasons,
   bindingStatusOf,
@@ -233,7 +253,13 @@ export class BindingReconciler {
       return { requeueAfterMs: 500 };
     }
     const prev = previousResult(remembered);
-    const prevOf = new Map((prev?.clusters ?? []).map((c) => [c.cluster, c]));
+    // Rebalance: the scheduler sees the placement without a move's surge (rebalance.ts).
+    const divided = withReplicas && placement.scheduling.type === 'Divided';
+    const stored = storedRebalance(remembered?.spec.rebalancing);
+    const base = baseOf(
+      new Map((prev?.clusters ?? []).map((c) => [c.cluster, c.replicas])),
+      divided ? stored.move : undefined,
+    );
     // Requests of members where replicas wait for nodes: a refused one ends the waiting.
     const requests = new Map<string, MemberRequest | undefined>();
     for (const c of prev?.clusters ?? []) {
@@ -244,7 +270,7 @@ export class BindingReconciler {
     const states: ClusterState[] = [...names].sort().map((name) => {
       const m = this.deps.members.get(name);
       const conn = m?.connection;
-      const cur = withReplicas ? (prevOf.get(name)?.replicas ?? 0) : 0;
+      const cur = withReplicas ? (base.get(name) ?? 0) : 0;
       const copy = kind.readyServes ? conn?.copyOf(key, key.name, key.namespace) : undefined;
       // A kind without pods needs no capacity: one copy always fits.
       let avail = podTemplate ? 0 : replicas;
@@ -283,19 +309,53 @@ export class BindingReconciler {
     });
 
     let result: ScheduleResult;
+    const input = {
+      replicas,
+      groups: placement.groups,
+      // As in Karmada, a kind without replicas is never divided: each selected cluster gets it.
+      scheduling: withReplicas ? placement.scheduling : ({ type: 'Duplicated' } as const),
+      clusters: states,
+      ecsProvision,
+      tolerationSeconds:
+        policy.spec.failover?.cluster?.tolerationSeconds ??
+        POLICY_DEFAULTS.clusterTolerationSeconds,
+    };
+    let rebalance: RebalanceDecision | undefined;
+    const manual = manualRequest(
+      remembered?.metadata.annotations?.[REBALANCE_REQUEST_ANNOTATION],
+      stored.manual,
+    );
     try {
-      result = schedule({
-        replicas,
-        groups: placement.groups,
-        // As in Karmada, a kind without replicas is never divided: each selected cluster gets it.
-        scheduling: withReplicas ? placement.scheduling : { type: 'Duplicated' },
-        clusters: states,
-        ecsProvision,
-        tolerationSeconds:
-          policy.spec.failover?.cluster?.tolerationSeconds ??
-          POLICY_DEFAULTS.clusterTolerationSeconds,
-        ...(prev ? { previous: prev } : {}),
-      });
+      result = schedule({ ...input, ...(prev ? { previous: prev } : {}) });
+      if (divided) {
+        // Where the replicas would go if none were placed yet: the goal of a rebalance.
+        const fresh = schedule({ ...input, clusters: freshStates(states) });
+        const groupOf = new Map<string, number>();
+        placement.groups.forEach((g, i) => {
+          for (const c of g.clusters) if (!groupOf.has(c)) groupOf.set(c, i);
+        });
+        rebalance = decideRebalance({
+          replicas,
+          base,
+          scheduled: countsOf(result),
+          fresh: countsOf(fresh),
+          clusters: states.map((st) => ({
+            name: st.name,
+            group: groupOf.get(st.name) ?? -1,
+            memberReady: st.notReady !== true && st.failed !== true,
+            readyReplicas: this.readyReplicas(key, st.name, kind),
+            avail: st.avail,
+          })),
+          automatic: policy.spec.rebalance?.enabled === true,
+          ...(manual.serving !== undefined ? { manual: manual.serving } : {}),
+          budget: budgetOf(policy.spec.rebalance, spilloverMs / 1000),
+          ...(stored.move ? { move: stored.move } : {}),
+          ...(stored.lastMoveMs !== undefined ? { lastMoveMs: stored.lastMoveMs } : {}),
+          ...(stored.freeSinceMs !== undefined ? { freeSinceMs: stored.freeSinceMs } : {}),
+          nowMs: now,
+        });
+        result = withRebalance(result, rebalance, placement.groups);
+      }
     } catch (err) {
       if (!(err instanceof ScheduleInputError)) throw err;
       // Terminal until the template, policy or members change: a retry would fail the same way.
@@ -343,8 +403,20 @@ export class BindingReconciler {
     if (req) spec.replicaRequirements = req;
     if (policy.spec.placement) spec.placement = policy.spec.placement;
     if (policy.spec.autoScaling) spec.autoScaling = policy.spec.autoScaling;
+    if (policy.spec.rebalance) spec.rebalance = policy.spec.rebalance;
+    const rebalancing = rebalance
+      ? rebalanceStateOf(rebalance, manualAfter(manual.manual, rebalance))
+      : undefined;
+    if (rebalancing) spec.rebalancing = rebalancing;
     const applied = await this.applyBinding(keyText, key, template, spec, binding);
     this.carried.delete(keyText);
+    // Told once the step is in the binding: a crash before that leaves nothing to tell.
+    const stepEvent = rebalance ? rebalanceEvent(rebalance) : undefined;
+    if (rebalance && stepEvent) {
+      this.deps.metrics.rebalanceSteps.inc({ step: rebalance.step });
+      log.info('rebalance step', { step: rebalance.step, message: rebalance.message });
+      await this.recordOnce(template, stepEvent.type, stepEvent.reason, stepEvent.message);
+    }
 
     // Syncer: copies where the result puts replicas, none elsewhere.
     const workloads: MemberWorkload[] = [];
@@ -477,6 +549,9 @@ export class BindingReconciler {
       ...(binding?.spec.clusters ? { previousTargets: binding.spec.clusters } : {}),
       ...(policy.spec.propagateDeps === true ? { dependencies: depReport } : {}),
       refused,
+      ...(rebalance && rebalancingCondition(rebalance)
+        ? { rebalancing: rebalancingCondition(rebalance) }
+        : {}),
     });
 
     const settled =
@@ -486,7 +561,17 @@ export class BindingReconciler {
         (w) =>
           w.applied && w.upToDate && (w.status?.readyReplicas ?? 0) >= (w.status?.replicas ?? 0),
       );
-    return settled ? undefined : { requeueAfterMs: this.deps.recheckMs ?? 5000 };
+    const recheck = settled ? undefined : (this.deps.recheckMs ?? 5000);
+    const wake = rebalance?.requeueMs;
+    if (wake === undefined) return recheck === undefined ? undefined : { requeueAfterMs: recheck };
+    return { requeueAfterMs: Math.min(wake, recheck ?? wake) };
+  }
+
+  /** Ready replicas of the member copy, counted only once it has seen its latest spec. */
+  private readyReplicas(key: TemplateKey, member: string, kind: KindEntry): number {
+    const live = this.deps.members.get(member)?.connection?.copyOf(key, key.name, key.namespace);
+    if (!live?.status || !kind.counts || !kind.upToDate(live)) return 0;
+    return kind.counts(live.status).readyReplicas ?? 0;
   }
 
   private async readBinding(namespace: string, name: string): Promise<ResourceBinding | undefined> {
@@ -994,6 +1079,7 @@ export class BindingReconciler {
       | 'previousTargets'
       | 'dependencies'
       | 'refused'
+      | 'rebalancing'
     >,
   ): Promise<void> {
     const now = new Date();

@@ -6,6 +6,7 @@
 import { setStatusConditions, findCondition, type ConditionInput } from '../api/conditions.js';
 import {
   ResourceBindingConditionReasons as R,
+  ResourceBindingConditionTypes,
   TemplateConditionReasons as T,
   type ResourceBindingStatus,
   type TargetCluster,
@@ -47,6 +48,12 @@ export const TemplateEventReasons = {
   ProvisioningFailed: 'ProvisioningFailed',
   /** No policy selects the template any more; its copies are kept as they are. */
   Unclaimed: 'Unclaimed',
+  /** Rebalance raised a higher-priority group (make-before-break, first half). */
+  RebalanceStarted: 'RebalanceStarted',
+  /** The raised replicas are Ready and the lower group was lowered by as many. */
+  RebalanceCompleted: 'RebalanceCompleted',
+  /** A move was dropped; the placement before it is kept. */
+  RebalanceAborted: 'RebalanceAborted',
 } as const;
 
 /** A member's autoscaler refused the binding's ProvisioningRequest. */
@@ -95,6 +102,8 @@ export interface BindingStatusInput {
   dependencies?: DependencyReport;
   /** ProvisioningRequests the members' autoscalers refused. */
   refused: readonly ProvisioningFailure[];
+  /** rebalance on (or asked for): its condition; without it, no Rebalancing condition. */
+  rebalancing?: ConditionInput;
   now: Date;
 }
 
@@ -292,10 +301,13 @@ export function bindingStatusOf(i: BindingStatusInput): BindingStatusOutput {
       ? [{ type: DEPENDENCIES_CONDITION, ...dependencyCondition(i.dependencies) }]
       : []),
     provisioningCondition(i),
+    ...(i.rebalancing ? [i.rebalancing] : []),
   ].map((c) => ({ ...c, ...gen }));
   const conditions = setStatusConditions(
     (i.previous?.conditions ?? []).filter(
-      (c) => i.dependencies || c.type !== DEPENDENCIES_CONDITION,
+      (c) =>
+        (i.dependencies || c.type !== DEPENDENCIES_CONDITION) &&
+        (i.rebalancing || c.type !== ResourceBindingConditionTypes.Rebalancing),
     ),
     inputs,
     i.now,

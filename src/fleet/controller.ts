@@ -61,6 +61,13 @@ function asPolicy(o: KubernetesObject): AnyPropagationPolicy {
   return o as unknown as AnyPropagationPolicy;
 }
 
+/** rebalance is on and some replicas run outside the first group: freed room may bring them home. */
+function mayMoveHome(b: ResourceBinding): boolean {
+  if (b.spec.rebalance?.enabled !== true) return false;
+  const first = b.spec.placement?.clusterAffinities?.[0]?.affinityName;
+  return first !== undefined && (b.spec.clusters ?? []).some((c) => c.affinityName !== first);
+}
+
 export async function runFleetController(opts: FleetControllerOptions): Promise<FleetController> {
   const logger = opts.logger ?? createLogger('fleet-controller');
   const registry = newRegistry();
@@ -154,7 +161,7 @@ export async function runFleetController(opts: FleetControllerOptions): Promise<
         capacityTimer ??= setTimeout(() => {
           capacityTimer = undefined;
           for (const b of bindings())
-            if ((b.status?.waitingForCapacity ?? 0) > 0)
+            if ((b.status?.waitingForCapacity ?? 0) > 0 || mayMoveHome(b))
               queue.add(
                 formatTemplateKey({
                   ...b.spec.resource,

@@ -11,6 +11,7 @@ export class FleetMetrics {
   readonly provisioningRequests: Counter<'cluster'>;
   readonly provisioningFailures: Counter<'cluster'>;
   readonly memberReady: Gauge<'cluster'>;
+  readonly rebalanceSteps: Counter<'step'>;
   /** Label sets last written per workload, so a cluster that lost its share drops out. */
   private readonly lastReplicaLabels = new Map<
     string,
@@ -54,6 +55,12 @@ export class FleetMetrics {
       name: 'spillway_member_cluster_ready',
       help: '1 when the member cluster answers its health probe.',
       labelNames: ['cluster'],
+      registers,
+    });
+    this.rebalanceSteps = new Counter({
+      name: 'spillway_rebalance_steps_total',
+      help: 'Rebalance move steps by kind (started, completed, aborted).',
+      labelNames: ['step'],
       registers,
     });
   }

@@ -119,10 +119,7 @@ export function policyStatusOf(i: PolicyStatusInput): PropagationPolicyStatus {
             type: 'Accepted',
             status: 'True',
             reason: R.Accepted.Accepted,
-            message: p.spec.rebalance?.enabled
-              ? // Accepted, but say plainly that this opt-in does nothing yet.
-                'the policy is in effect; rebalance is not available in this version: overflow stays where it runs until scale-in'
-              : 'the policy is in effect',
+            message: 'the policy is in effect',
           };
 
   const tieText = [...ties]
