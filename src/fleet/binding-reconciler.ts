@@ -319,6 +319,8 @@ export class BindingReconciler {
       tolerationSeconds:
         policy.spec.failover?.cluster?.tolerationSeconds ??
         POLICY_DEFAULTS.clusterTolerationSeconds,
+      // Karmada breaks exact ties by a hash of the template's UID.
+      ...(typeof template.metadata.uid === 'string' ? { uid: template.metadata.uid } : {}),
     };
     let rebalance: RebalanceDecision | undefined;
     const manual = manualRequest(

@@ -1,5 +1,6 @@
 import type { ClusterState, ReplicaScheduling, ScheduleInput } from './types.js';
 import { DEFAULT_TOLERATION_SECONDS } from './types.js';
+import { tieBreakFromUid } from './webster.js';
 
 /** A cluster as the scheduling steps see it: its state resolved against the placement. */
 export interface Member {
@@ -39,6 +40,8 @@ export interface Placement {
   readonly members: readonly Member[];
   readonly groups: readonly GroupView[];
   readonly anyUsable: boolean;
+  /** Exact ties between clusters go to the later name (Karmada's tie-break for odd UIDs). */
+  readonly laterFirst: boolean;
 }
 
 export function byName(a: string, b: string): number {
@@ -120,5 +123,10 @@ export function buildPlacement(
   });
   const groups = input.groups.map((g) => ({ name: g.name, members: [] as number[] }));
   members.forEach((m, i) => groups[m.group]?.members.push(i));
-  return { members, groups, anyUsable: members.some((m) => m.usable) };
+  return {
+    members,
+    groups,
+    anyUsable: members.some((m) => m.usable),
+    laterFirst: tieBreakFromUid(input.uid),
+  };
 }

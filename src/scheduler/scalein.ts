@@ -1,4 +1,4 @@
-import { divideByWeight, fillInOrder } from './divide.js';
+import { keepInGroup } from './division.js';
 import type { Notes } from './notes.js';
 import type { Member, Placement } from './placement.js';
 import type { Divided } from './spillover.js';
@@ -34,45 +34,6 @@ export function levelDown(values: readonly number[], k: number): number[] {
 }
 
 /**
- * How many of `held` each member of one group keeps when the group keeps `total` (at most
- * `Σheld`), so that what stays matches the division's intent. Nobody ever keeps more than it
- * holds: scale-in never adds.
- * - Static weights: the kept replicas are split by the weights (capped by what each holds), so
- *   1:3 stays 1:3 however often the workload scales; a cluster the weights no longer name gives
- *   back first.
- * - Dynamic weights: in proportion to what each cluster holds (Karmada's scale-down), so every
- *   cluster gives back its share and none is drained while another keeps everything.
- * - Aggregated: as few clusters as possible, so the clusters holding most keep theirs and the
- *   smallest empty first (ties: the earlier name keeps).
- * Remainders go by largest remainder, ties to the earlier member (group order, then name).
- */
-export function keepInGroup(
-  members: readonly Member[],
-  held: readonly number[],
-  total: number,
-  s: Divided,
-): number[] {
-  if (s.division === 'Aggregated') {
-    const order = held.map((h, k) => ({ h, k })).sort((a, b) => b.h - a.h || a.k - b.k);
-    const { shares } = fillInOrder(
-      total,
-      order.map((e) => e.h),
-    );
-    const out = held.map(() => 0);
-    order.forEach((e, j) => (out[e.k] = shares[j] ?? 0));
-    return out;
-  }
-  const weights = s.weighting.kind === 'static' ? members.map((m) => m.weight) : held;
-  const first = divideByWeight(total, weights, held);
-  if (first.rest === 0) return first.shares;
-  // The weighted clusters cannot hold it all (or weigh nothing): the rest stays where it is,
-  // in proportion to what is left there.
-  const left = held.map((h, k) => h - (first.shares[k] ?? 0));
-  const second = divideByWeight(first.rest, left, left);
-  return first.shares.map((x, k) => x + (second.shares[k] ?? 0));
-}
-
-/**
  * Scale-in by `n`: the lowest-priority group gives back first. Inside a group, replicas that are
  * not ready go first (they serve nothing, and a waiting one may be holding a node request); the
  * rest is taken so that what the group keeps follows the division (see `keepInGroup`). Returns
@@ -100,9 +61,12 @@ export function scaleIn(
     const give = Math.min(left, sum(after));
     left -= give;
     const keep = keepInGroup(
-      idx.map((i) => p.members[i] as Member),
-      after,
       sum(after) - give,
+      {
+        held: after,
+        weights: idx.map((i) => (p.members[i] as Member).weight),
+        laterFirst: p.laterFirst,
+      },
       s,
     );
     idx.forEach((i, k) => {

@@ -1,9 +1,9 @@
-import { divideByWeight, fillInOrder } from './divide.js';
+import type { Divided } from './division.js';
+import { addInGroup, splitOverflowByWeight } from './division.js';
 import type { Notes } from './notes.js';
 import type { Member, Placement } from './placement.js';
-import type { ReplicaScheduling } from './types.js';
 
-export type Divided = Extract<ReplicaScheduling, { type: 'Divided' }>;
+export type { Divided } from './division.js';
 
 export interface ScaleOut {
   /** New replicas per member. */
@@ -23,42 +23,16 @@ function splitGroup(
   s: Divided,
 ): number[] {
   const members = idx.map((i) => p.members[i] as Member);
-  const rooms = members.map((m) => m.room);
-  if (s.division === 'Aggregated') {
-    // Fewest clusters: growing a cluster that already holds replicas adds no cluster, so those
-    // fill first; then the fullest room first, so the fewest new clusters are opened.
-    const order = idx
-      .map((i, k) => ({ k, holds: (base[i] ?? 0) > 0 ? 1 : 0, room: rooms[k] ?? 0 }))
-      .sort((a, b) => b.holds - a.holds || b.room - a.room || a.k - b.k)
-      .map((e) => e.k);
-    const { shares } = fillInOrder(
-      take,
-      order.map((k) => rooms[k] ?? 0),
-    );
-    const out = rooms.map(() => 0);
-    order.forEach((k, j) => (out[k] = shares[j] ?? 0));
-    return out;
-  }
-  // Dynamic weight is the room itself (AvailableReplicas).
-  if (s.weighting.kind === 'dynamic') return divideByWeight(take, rooms, rooms).shares;
-  // Static weights aim at the weighted split of what the group will hold: new replicas go where
-  // the group is furthest below its weights, so a split a cap or a weight change bent comes
-  // back to the weights as the workload grows (running replicas never move for it).
-  const weights = members.map((m) => m.weight);
-  const held = idx.map((i) => base[i] ?? 0);
-  const total = held.reduce((n, h) => n + h, take);
-  const target = divideByWeight(
-    total,
-    weights,
-    weights.map(() => Infinity),
-  ).shares;
-  const deficit = target.map((t, k) => Math.max(0, t - (held[k] ?? 0)));
-  const first = divideByWeight(take, deficit, rooms);
-  if (first.rest === 0) return first.shares;
-  // Room ran out where the weights want replicas: the rest goes by weight where room is left.
-  const left = rooms.map((r, k) => r - (first.shares[k] ?? 0));
-  const second = divideByWeight(first.rest, weights, left);
-  return first.shares.map((x, k) => x + (second.shares[k] ?? 0));
+  return addInGroup(
+    take,
+    members.map((m) => m.room),
+    {
+      held: idx.map((i) => base[i] ?? 0),
+      weights: members.map((m) => m.weight),
+      laterFirst: p.laterFirst,
+    },
+    s,
+  );
 }
 
 /** The clusters overflow goes to: lowest-priority group first, provisionable clusters first. */
@@ -98,11 +72,7 @@ function splitOverflow(
   const weights = targets.map((i) =>
     s.weighting.kind === 'static' ? (p.members[i]?.weight ?? 0) : 1,
   );
-  return divideByWeight(
-    n,
-    weights,
-    targets.map(() => Infinity),
-  ).shares;
+  return splitOverflowByWeight(n, weights, p.laterFirst);
 }
 
 /**

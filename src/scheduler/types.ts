@@ -67,6 +67,11 @@ export interface ScheduleInput {
   readonly tolerationSeconds?: number;
   /** The result this binding had before; carries "waiting for capacity" forward. */
   readonly previous?: ScheduleResult;
+  /**
+   * UID of the resource template. As in Karmada, it picks the order that breaks exact ties between
+   * clusters (names ascending, or descending when its FNV-1a hash is odd); absent: ascending.
+   */
+  readonly uid?: string;
 }
 
 /** Karmada's default failover eviction timeout (5 minutes). */

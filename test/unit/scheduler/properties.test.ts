@@ -118,9 +118,17 @@ describe('scheduler properties (Divided)', () => {
 describe('scale-in properties (one group, every replica ready)', () => {
   const NAMES = ['c0', 'c1', 'c2', 'c3'];
   const group = [{ name: 'g', clusters: NAMES }];
-  /** `|x - exact|` < 1 with exact = a×b/c, in integers: x is the floor or the ceiling. */
-  const nearShare = (x: number, a: number, b: number, c: number): boolean =>
-    Math.abs(x * c - a * b) < c;
+  /**
+   * `kept` is a Webster (Sainte-Laguë) apportionment of `votes`, Karmada's division: some divisor
+   * rounds every `votes / d` to `kept`, i.e. no cluster's next seat outranks anyone's last seat:
+   * votes_i / (2 kept_i + 1) <= votes_j / (2 kept_j - 1) whenever kept_j > 0.
+   */
+  const isWebster = (kept: readonly number[], votes: readonly number[]): boolean =>
+    kept.every((ki, i) =>
+      kept.every(
+        (kj, j) => kj === 0 || (votes[i] ?? 0) * (2 * kj - 1) <= (votes[j] ?? 0) * (2 * ki + 1),
+      ),
+    );
 
   it('static weights: scaling in from a weighted split lands on a weighted split again', () => {
     fc.assert(
@@ -146,15 +154,11 @@ describe('scale-in properties (one group, every replica ready)', () => {
             previous: grown,
             clusters: NAMES.map((name) => ({ name, cur: countOf(grown, name), avail: 100 })),
           });
-          const total = sum(weights);
-          NAMES.forEach((n, i) => {
-            const w = weights[i] ?? 1;
-            // Largest remainder is not house-monotone, so a cluster may be capped by what it
-            // held: still less than 2 from its exact share, and never more than it held.
-            expect(Math.abs(countOf(shrunk, n) * total - to * w)).toBeLessThan(2 * total);
-            expect(countOf(shrunk, n)).toBeLessThanOrEqual(countOf(grown, n));
-          });
-          expect(sum(NAMES.map((n) => countOf(shrunk, n)))).toBe(to);
+          // Webster is house-monotone, so this is Karmada's full recompute for `to` replicas.
+          const kept = NAMES.map((n) => countOf(shrunk, n));
+          expect(isWebster(kept, weights)).toBe(true);
+          NAMES.forEach((n) => expect(countOf(shrunk, n)).toBeLessThanOrEqual(countOf(grown, n)));
+          expect(sum(kept)).toBe(to);
         },
       ),
       RUNS,
@@ -194,7 +198,7 @@ describe('scale-in properties (one group, every replica ready)', () => {
     );
   });
 
-  it('dynamic weights: every cluster keeps its proportional share of what it held', () => {
+  it('dynamic weights: what each keeps is a Webster split of what each held (Karmada)', () => {
     fc.assert(
       fc.property(
         fc.array(fc.integer({ min: 0, max: 12 }), { minLength: 4, maxLength: 4 }),
@@ -209,9 +213,9 @@ describe('scale-in properties (one group, every replica ready)', () => {
             clusters: NAMES.map((name, i) => ({ name, cur: held[i] ?? 0, avail: 7 })),
           });
           if (total === 0) return;
-          NAMES.forEach((n, i) =>
-            expect(nearShare(countOf(r, n), held[i] ?? 0, to, total)).toBe(true),
-          );
+          const kept = NAMES.map((n) => countOf(r, n));
+          expect(isWebster(kept, held)).toBe(true);
+          NAMES.forEach((n, i) => expect(countOf(r, n)).toBeLessThanOrEqual(held[i] ?? 0));
         },
       ),
       RUNS,

@@ -56,14 +56,16 @@ describe('scale-in', () => {
     expect(r.clusters.map((c) => c.replicas)).toEqual([0, 0]);
   });
 
-  it('empties the smallest clusters first for Aggregated, so the fewest clusters stay', () => {
+  // Karmada's Aggregated scale-down: the clusters holding most, cut where they cover what the
+  // group keeps (b2 4 + b1 2 >= 5), then Webster over what those hold (4:2 -> 3:2).
+  it('keeps Aggregated on the clusters holding most, divided by Webster over what they hold', () => {
     const r = run({
       groups: two,
       replicas: 7,
       scheduling: aggregated,
       clusters: [cluster('a1', 2, 0), cluster('b1', 2, 0), cluster('b2', 4, 0)],
     });
-    expect(counts(r)).toEqual({ a1: 2, b2: 4, b1: 1 });
+    expect(counts(r)).toEqual({ a1: 2, b2: 3, b1: 2 });
     expect(
       counts(
         run({

@@ -110,10 +110,11 @@ describe('Divided/Weighted, static weights', () => {
 describe('Divided/Aggregated', () => {
   cases(groups({ g: ['x', 'y', 'z'] }), aggregated, [
     [
-      'uses as few clusters as possible, fullest room first',
+      // Karmada: largest rooms first, cut where they cover 6 (y 5 + x 3), Webster over 5:3.
+      'uses as few clusters as possible, largest room first, Webster over their rooms',
       6,
       { x: [0, 3], y: [0, 5], z: [0, 2] },
-      { y: 5, x: 1 },
+      { y: 4, x: 2 },
     ],
     [
       'grows a cluster that already holds replicas before opening another',
