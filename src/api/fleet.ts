@@ -375,3 +375,48 @@ export interface ResourceBinding extends TypeMeta<typeof FLEET_API_VERSION, 'Res
 export function bindingName(templateName: string, kind: string): string {
   return withSuffix(templateName, `-${kind.toLowerCase()}`);
 }
+
+// ---- WorkloadRebalancer -----------------------------------------------------------------------
+
+/** A resource template on the hub, as a WorkloadRebalancer names it. */
+export interface WorkloadReference {
+  apiVersion: string;
+  kind: string;
+  namespace: string;
+  name: string;
+}
+
+export const REBALANCE_RESULTS = ['Running', 'Successful', 'Failed'] as const;
+export type RebalanceResult = (typeof REBALANCE_RESULTS)[number];
+
+/** Reasons of an observed workload's result (docs/rebalance.md). */
+export const WorkloadRebalancerReasons = {
+  /** No ResourceBinding for the workload: no policy claims it (or it has no replicas). */
+  ReferencedBindingNotFound: 'ReferencedBindingNotFound',
+  /** A move was aborted (the message says why). */
+  MoveAborted: 'MoveAborted',
+  /** A newer WorkloadRebalancer asked for the same workload before this one finished. */
+  Superseded: 'Superseded',
+} as const;
+
+export interface ObservedWorkload {
+  workload: WorkloadReference;
+  result?: RebalanceResult;
+  reason?: string;
+  message?: string;
+}
+
+export interface WorkloadRebalancerStatus {
+  observedGeneration?: number;
+  observedWorkloads?: ObservedWorkload[];
+  /** RFC 3339: when every workload had its final result. */
+  finishTime?: string;
+}
+
+export interface WorkloadRebalancer extends TypeMeta<
+  typeof FLEET_API_VERSION,
+  'WorkloadRebalancer'
+> {
+  spec: { workloads: WorkloadReference[]; ttlSecondsAfterFinished?: number };
+  status?: WorkloadRebalancerStatus;
+}

@@ -408,7 +408,15 @@ export class BindingReconciler {
     if (policy.spec.rebalance) spec.rebalance = policy.spec.rebalance;
     const rebalancing = rebalance
       ? rebalanceStateOf(rebalance, manualAfter(manual.manual, rebalance))
-      : undefined;
+      : manual.serving !== undefined
+        ? {
+            manual: {
+              request: manual.serving,
+              phase: 'Failed' as const,
+              message: 'only Divided workloads with replicas can be rebalanced',
+            },
+          }
+        : undefined;
     if (rebalancing) spec.rebalancing = rebalancing;
     const applied = await this.applyBinding(keyText, key, template, spec, binding);
     this.carried.delete(keyText);

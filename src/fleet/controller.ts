@@ -12,7 +12,12 @@ import {
   type KubernetesObject,
 } from '@kubernetes/client-node';
 import { statusPatchChanges } from './status-change.js';
-import { FLEET_GROUP, FLEET_VERSION, type ResourceBinding } from '../api/fleet.js';
+import {
+  FLEET_GROUP,
+  FLEET_VERSION,
+  type ResourceBinding,
+  type WorkloadRebalancer,
+} from '../api/fleet.js';
 import { POLICY_GROUP, POLICY_VERSION, type AnyPropagationPolicy } from '../api/policy.js';
 import { EventRecorder } from '../runtime/events.js';
 import { startHealthServer, type HealthServer } from '../runtime/health.js';
@@ -28,6 +33,7 @@ import type { TemplateObject } from './member-copy.js';
 import { MemberRegistry } from './member-registry.js';
 import { FleetMetrics } from './metrics.js';
 import { policyStatusOf } from './policy-status.js';
+import { RebalancerSync } from './rebalancer-sync.js';
 import { formatTemplateKey } from './template-key.js';
 import { TemplateKinds, kindKey } from './template-kinds.js';
 
@@ -99,6 +105,12 @@ export async function runFleetController(opts: FleetControllerOptions): Promise<
     kubeConfig: opts.hub,
     path: `/apis/${FLEET_GROUP}/${FLEET_VERSION}/resourcebindings`,
     list: listOf(FLEET_GROUP, FLEET_VERSION, 'resourcebindings'),
+    logger,
+  });
+  const rebalancerCache = new WatchedCache<KubernetesObject>({
+    kubeConfig: opts.hub,
+    path: `/apis/${FLEET_GROUP}/${FLEET_VERSION}/workloadrebalancers`,
+    list: listOf(FLEET_GROUP, FLEET_VERSION, 'workloadrebalancers'),
     logger,
   });
   const policies = (): AnyPropagationPolicy[] => [
@@ -246,6 +258,39 @@ export async function runFleetController(opts: FleetControllerOptions): Promise<
       );
     }
   });
+  let elector: LeaderElector | undefined;
+  // WorkloadRebalancers: asked bindings and their outcome (rebalancer-sync.ts), on any change
+  // of a rebalancer or a binding, once at a time; only the leader writes.
+  const rebalancerSync = new RebalancerSync(opts.hub, logger, (w) =>
+    queue.add(formatTemplateKey(w)),
+  );
+  let rebalancerTimer: NodeJS.Timeout | undefined;
+  const rebalancersChanged = (delayMs = 300) => {
+    if (rebalancerTimer || rebalancerCache.list().length === 0) return;
+    rebalancerTimer = setTimeout(() => {
+      void (async () => {
+        if (!(elector?.isLeader ?? true)) return undefined;
+        return rebalancerSync.sync(
+          rebalancerCache.list().map((o) => o as unknown as WorkloadRebalancer),
+          (ns, name) => bindingCache.get(name, ns) as unknown as ResourceBinding | undefined,
+          Date.now(),
+        );
+      })()
+        .then((next) => {
+          rebalancerTimer = undefined;
+          if (next !== undefined) rebalancersChanged(next);
+        })
+        .catch((err: unknown) => {
+          rebalancerTimer = undefined;
+          logger.warn('WorkloadRebalancer sync failed', { error: errorMessage(err) });
+        });
+    }, delayMs);
+  };
+  rebalancerCache.on((_o, e) => {
+    if (e !== 'delete') rebalancersChanged();
+  });
+  bindingCache.on(() => rebalancersChanged());
+
   // matchedTemplates and the cluster conditions depend on templates and members too.
   let policyStatusTimer: NodeJS.Timeout | undefined;
   const policyStatusChanged = () => {
@@ -343,6 +388,8 @@ export async function runFleetController(opts: FleetControllerOptions): Promise<
   });
 
   await Promise.all([policyCache.start(), clusterPolicyCache.start(), bindingCache.start()]);
+  // Not awaited: a hub upgraded without the WorkloadRebalancer CRD still runs everything else.
+  void rebalancerCache.start().then(() => rebalancersChanged());
   await members.start();
   await templates.ensure(
     policies().flatMap((p) =>
@@ -375,8 +422,8 @@ export async function runFleetController(opts: FleetControllerOptions): Promise<
     logger.info('starting workers');
     running = queue.run((key) => reconciler.reconcile(key), opts.workers ?? 2);
     enqueueAll();
+    rebalancersChanged();
   };
-  let elector: LeaderElector | undefined;
   if (opts.leaderElection ?? true) {
     elector = new LeaderElector({
       kubeConfig: opts.hub,
@@ -409,7 +456,13 @@ export async function runFleetController(opts: FleetControllerOptions): Promise<
       members.stop();
       templates.stop();
       dependencyWatch.stop();
-      await Promise.all([policyCache.stop(), clusterPolicyCache.stop(), bindingCache.stop()]);
+      clearTimeout(rebalancerTimer);
+      await Promise.all([
+        policyCache.stop(),
+        clusterPolicyCache.stop(),
+        bindingCache.stop(),
+        rebalancerCache.stop(),
+      ]);
       await health?.close();
     },
   };

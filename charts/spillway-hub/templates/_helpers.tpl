@@ -123,6 +123,14 @@ dedicated hub. Each rule says why it is needed.
 - apiGroups: [fleet.spillway.dev]
   resources: [resourcebindings/status]
   verbs: [patch, update]
+# WorkloadRebalancers (one-shot rebalance home): read, status written, deleted after
+# ttlSecondsAfterFinished; each asks the bindings it names through an annotation (patch above).
+- apiGroups: [fleet.spillway.dev]
+  resources: [workloadrebalancers]
+  verbs: [get, list, watch, delete]
+- apiGroups: [fleet.spillway.dev]
+  resources: [workloadrebalancers/status]
+  verbs: [patch, update]
 # Resource templates of every kind a policy may name (fleetController.templateResources): watched
 # cluster-wide, patched only to add and remove Spillway's finalizer and its placement
 # annotation (fleet.spillway.dev/placement). This is the one broad

@@ -38,6 +38,7 @@ const PP = 'propagationpolicies.policy.one.alibabacloud.com';
 const CPP = 'clusterpropagationpolicies.policy.one.alibabacloud.com';
 const MC = 'memberclusters.fleet.spillway.dev';
 const RB = 'resourcebindings.fleet.spillway.dev';
+const WR = 'workloadrebalancers.fleet.spillway.dev';
 
 const CLUSTER_GROUP =
   /^spec\.placement\.(clusterAffinity|clusterAffinities\[\]|replicaScheduling\.weightPreference\.staticWeightList\[\]\.targetCluster)(?=\.|$)/;
@@ -62,12 +63,12 @@ const isUnder = (path: string, prefix: string): boolean =>
   path === prefix || path.startsWith(`${prefix}.`) || path.startsWith(`${prefix}[`);
 
 /** The fleet API's CRDs; config/crds also holds other APIs (ResourcePolicy), tested elsewhere. */
-const FLEET_API_CRDS = [PP, CPP, MC, RB];
+const FLEET_API_CRDS = [PP, CPP, MC, RB, WR];
 const crds = loadCrds().filter((c) => FLEET_API_CRDS.includes(c.crd.metadata.name));
 const ppSchema = rootSchema(crdByName(PP));
 
 describe('config/crds', () => {
-  it('holds the four fleet API CRDs, one per file named <group>_<plural>.yaml', () => {
+  it('holds the five fleet API CRDs, one per file named <group>_<plural>.yaml', () => {
     expect(crds.map((c) => c.crd.metadata.name).sort()).toEqual([...FLEET_API_CRDS].sort());
     for (const { file, crd } of loadCrds()) {
       expect(file).toBe(`${crd.spec.group}_${crd.spec.names.plural}.yaml`);
@@ -84,6 +85,7 @@ describe('config/crds', () => {
       [CPP]: 'Cluster',
       [MC]: 'Cluster',
       [RB]: 'Namespaced',
+      [WR]: 'Cluster',
     });
     expect(crdByName(PP).spec.group).toBe(POLICY_GROUP);
     expect(crdByName(MC).spec.group).toBe(FLEET_GROUP);

@@ -1,0 +1,305 @@
+/**
+ * Rebalance home on the local fleet: a Deployment fills what the IDC has free and spills to the
+ * cloud; when a blocking workload in the IDC goes, rebalance moves the cloud replicas home
+ * make-before-break, with the Ready total never below `replicas` at any sampled moment. With
+ * rebalance off nothing moves; a WorkloadRebalancer moves such a workload once.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { CustomObjectsApi, type V1Pod } from '@kubernetes/client-node';
+import { runFleetController, type FleetController } from '../../src/fleet/controller.js';
+import { fileLogger } from '../../src/runtime/logger.js';
+import { hub, kubeConfigFor, member } from '../fleet/index.js';
+import { waitFor } from '../fleet/readiness.js';
+import { useFleet } from '../support/fleet.js';
+import { clients, deployment, ensureNamespace, podsOf } from '../support/kube.js';
+import {
+  SYSTEM_NAMESPACE,
+  installCrds,
+  kubectl,
+  registerMembers,
+  tieredPolicy,
+} from '../support/spillway.js';
+
+const fleet = useFleet('rebalance', 'demo.yaml', { provisioner: false });
+
+// The controller runs in this process, without leader election, so a test can restart it.
+let controller: FleetController | undefined;
+let started = 0;
+async function startController(): Promise<void> {
+  started++;
+  controller = await runFleetController({
+    hub: kubeConfigFor(hub(fleet.state)),
+    namespace: SYSTEM_NAMESPACE,
+    leaderElection: false,
+    logger: fileLogger(
+      'fleet-controller',
+      join(fleet.state.stateDir, 'logs', `fleet-controller-${started}.log`),
+    ),
+    recheckMs: 1000,
+    probeIntervalMs: 2000,
+  });
+}
+beforeAll(async () => {
+  await installCrds(kubeConfigFor(hub(fleet.state)));
+  await registerMembers(fleet.state);
+  await startController();
+}, 60_000);
+afterAll(async () => {
+  await controller?.stop();
+}, 30_000);
+
+const NS = 'shop';
+const idc = () => member(fleet.state, 'cluster-idc-demo');
+const bj = () => member(fleet.state, 'cluster-bj-demo');
+
+interface Binding {
+  spec: {
+    clusters?: { name: string; replicas?: number }[];
+    rebalancing?: { move?: unknown; manual?: { phase: string } };
+  };
+  status?: { conditions?: { type: string; reason: string; message: string }[] };
+}
+
+async function binding(app: string): Promise<Binding> {
+  return (await kubeConfigFor(hub(fleet.state))
+    .makeApiClient(CustomObjectsApi)
+    .getNamespacedCustomObject({
+      group: 'fleet.spillway.dev',
+      version: 'v1alpha1',
+      plural: 'resourcebindings',
+      namespace: NS,
+      name: `${app}-deployment`,
+    })) as Binding;
+}
+
+/** Replicas per cluster (by alias) in the binding's placement. */
+async function placement(app: string): Promise<{ idc: number; bj: number }> {
+  const b = await binding(app);
+  const of = (id: string) => b.spec.clusters?.find((c) => c.name === id)?.replicas ?? 0;
+  return { idc: of(idc().name), bj: of(bj().name) };
+}
+
+const isReady = (p: V1Pod): boolean =>
+  !p.metadata?.deletionTimestamp &&
+  (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+
+/** Ready, not terminating pods of the app in each member. */
+async function readyPods(app: string): Promise<{ idc: number; bj: number }> {
+  const count = async (c: ReturnType<typeof idc>) =>
+    (await podsOf(clients(kubeConfigFor(c)).core, NS, app)).filter(isReady).length;
+  const [i, b] = await Promise.all([count(idc()), count(bj())]);
+  return { idc: i, bj: b };
+}
+
+function policy(app: string, enabled: boolean): string {
+  return `${tieredPolicy({
+    name: app,
+    namespace: NS,
+    groups: [
+      ['idc', [idc().name]],
+      ['cloud', [bj().name]],
+    ],
+    selector: { kind: 'Deployment', name: app },
+  })}  rebalance:
+    enabled: ${enabled}
+    stabilizationWindowSeconds: 3
+    budget:
+      maxReplicas: 1
+      minIntervalSeconds: 2
+`;
+}
+
+async function createApp(app: string, replicas: number): Promise<void> {
+  kubectl(hub(fleet.state).kubeconfigPath, ['apply', '-f', '-'], policy(app, app === 'home'));
+  await clients(kubeConfigFor(hub(fleet.state))).apps.createNamespacedDeployment({
+    namespace: NS,
+    body: deployment(app, NS, replicas, { cpu: '4' }),
+  });
+}
+
+const timeline: { t: number; event: string }[] = [];
+let t0 = 0;
+const mark = (event: string) => timeline.push({ t: (Date.now() - t0) / 1000, event });
+
+describe('rebalance home', () => {
+  it('spills to the cloud while a workload blocks the IDC', async () => {
+    const hubKc = kubeConfigFor(hub(fleet.state));
+    await ensureNamespace(clients(hubKc).core, NS);
+    // The blocker is not Spillway's: 12 of each IDC node's 16 CPUs, so 3 pods of 4 CPUs fit.
+    const idcApps = clients(kubeConfigFor(idc()));
+    await ensureNamespace(idcApps.core, 'batch');
+    await idcApps.apps.createNamespacedDeployment({
+      namespace: 'batch',
+      body: deployment('blocker', 'batch', 3, { cpu: '12' }),
+    });
+    await waitFor('3 blockers Ready in the IDC', 60_000, async () => {
+      const pods = await podsOf(idcApps.core, 'batch', 'blocker');
+      return pods.filter(isReady).length === 3;
+    });
+
+    // home (rebalance on): 3 fit in the IDC, 2 spill; fixed (off): all 2 spill.
+    await createApp('home', 5);
+    await waitFor('home Ready as idc 3 + bj 2', 90_000, async () => {
+      const p = await placement('home');
+      const r = await readyPods('home');
+      return p.idc === 3 && p.bj === 2 && r.idc === 3 && r.bj === 2;
+    });
+    await createApp('fixed', 2);
+    await waitFor('fixed Ready as bj 2', 90_000, async () => {
+      const p = await placement('fixed');
+      const r = await readyPods('fixed');
+      return p.idc === 0 && p.bj === 2 && r.bj === 2;
+    });
+    // Nothing to move while the IDC has no room: the fresh schedule is the sticky one.
+    const cond = (await binding('home')).status?.conditions?.find((c) => c.type === 'Rebalancing');
+    expect(cond?.reason).toBe('Balanced');
+  }, 240_000);
+
+  it('moves the cloud replicas home once the IDC frees up, never below 5 Ready', async () => {
+    const idcApps = clients(kubeConfigFor(idc()));
+    t0 = Date.now();
+    await idcApps.apps.deleteNamespacedDeployment({ name: 'blocker', namespace: 'batch' });
+    mark('blocker deleted in the IDC');
+
+    let lowest = Infinity;
+    let highest = 0;
+    let samples = 0;
+    let last = '';
+    await waitFor(
+      'home all in the IDC, none in the cloud',
+      180_000,
+      async () => {
+        const [r, p] = await Promise.all([readyPods('home'), placement('home')]);
+        samples++;
+        const ready = r.idc + r.bj;
+        lowest = Math.min(lowest, ready);
+        highest = Math.max(highest, p.idc + p.bj);
+        const now = `placement idc ${p.idc} bj ${p.bj}; Ready idc ${r.idc} bj ${r.bj}`;
+        if (now !== last) mark(now);
+        last = now;
+        return p.idc === 5 && p.bj === 0 && r.idc === 5 && r.bj === 0;
+      },
+      100,
+    );
+    expect(lowest).toBeGreaterThanOrEqual(5);
+    // Make-before-break with maxReplicas 1: never more than one replica above spec.replicas.
+    expect(highest).toBe(6);
+    mark(`done: ${samples} samples, lowest Ready total ${lowest}, highest placed ${highest}`);
+    await waitFor('home Rebalancing=False Balanced, no move kept', 30_000, async () => {
+      const b = await binding('home');
+      const c = b.status?.conditions?.find((x) => x.type === 'Rebalancing');
+      return b.spec.rebalancing?.move === undefined && c?.reason === 'Balanced';
+    });
+    writeFileSync(
+      join(fleet.state.stateDir, 'rebalance-timeline.json'),
+      JSON.stringify(timeline, null, 1),
+    );
+    console.log(timeline.map((e) => `${e.t.toFixed(1)}s ${e.event}`).join('\n'));
+  }, 240_000);
+
+  it('leaves a workload whose policy has rebalance off where it runs', async () => {
+    // The IDC has had room for fixed's 2 replicas during the whole move above.
+    expect(await placement('fixed')).toEqual({ idc: 0, bj: 2 });
+    const b = await binding('fixed');
+    expect(b.spec.rebalancing).toBeUndefined();
+    expect(b.status?.conditions?.some((c) => c.type === 'Rebalancing')).toBe(false);
+  });
+});
+
+describe('WorkloadRebalancer', () => {
+  it('moves a workload with rebalance off home once, across a controller restart mid-move', async () => {
+    const hubKc = kubeConfigFor(hub(fleet.state));
+    t0 = Date.now();
+    timeline.length = 0;
+    await hubKc.makeApiClient(CustomObjectsApi).createClusterCustomObject({
+      group: 'fleet.spillway.dev',
+      version: 'v1alpha1',
+      plural: 'workloadrebalancers',
+      body: {
+        apiVersion: 'fleet.spillway.dev/v1alpha1',
+        kind: 'WorkloadRebalancer',
+        metadata: { name: 'fixed-home' },
+        spec: {
+          workloads: [
+            { apiVersion: 'apps/v1', kind: 'Deployment', namespace: NS, name: 'fixed' },
+            { apiVersion: 'apps/v1', kind: 'Deployment', namespace: NS, name: 'nothing-here' },
+          ],
+        },
+      },
+    });
+    mark('WorkloadRebalancer fixed-home created');
+
+    // The first step's surge is written: stop the controller there, start a new one.
+    let lowest = Infinity;
+    const sample = async () => {
+      const r = await readyPods('fixed');
+      lowest = Math.min(lowest, r.idc + r.bj);
+      return r;
+    };
+    await waitFor(
+      'the first move step in flight',
+      60_000,
+      async () => {
+        await sample();
+        return (await binding('fixed')).spec.rebalancing?.move !== undefined;
+      },
+      100,
+    );
+    mark(`move in flight: placement ${JSON.stringify(await placement('fixed'))}`);
+    await controller?.stop();
+    mark('controller stopped mid-move');
+    await sample();
+    await startController();
+    mark('a new controller started');
+
+    let last = '';
+    await waitFor(
+      'fixed all in the IDC',
+      120_000,
+      async () => {
+        const [r, p] = await Promise.all([sample(), placement('fixed')]);
+        const now = `placement idc ${p.idc} bj ${p.bj}; Ready idc ${r.idc} bj ${r.bj}`;
+        if (now !== last) mark(now);
+        last = now;
+        return p.idc === 2 && p.bj === 0 && r.idc === 2 && r.bj === 0;
+      },
+      100,
+    );
+    expect(lowest).toBeGreaterThanOrEqual(2);
+
+    interface Status {
+      status?: {
+        finishTime?: string;
+        observedWorkloads?: { workload: { name: string }; result?: string; reason?: string }[];
+      };
+    }
+    let status: Status['status'];
+    await waitFor('the rebalancer finished', 60_000, async () => {
+      const r = (await hubKc.makeApiClient(CustomObjectsApi).getClusterCustomObject({
+        group: 'fleet.spillway.dev',
+        version: 'v1alpha1',
+        plural: 'workloadrebalancers',
+        name: 'fixed-home',
+      })) as Status;
+      status = r.status;
+      return r.status?.finishTime !== undefined;
+    });
+    mark('WorkloadRebalancer finished');
+    expect(
+      status?.observedWorkloads?.map((o) => [o.workload.name, o.result, o.reason ?? '']),
+    ).toEqual([
+      ['fixed', 'Successful', ''],
+      ['nothing-here', 'Failed', 'ReferencedBindingNotFound'],
+    ]);
+    // Once: the policy still has rebalance off, and the request was served.
+    const b = await binding('fixed');
+    expect(b.spec.rebalancing?.manual?.phase).toBe('Succeeded');
+    writeFileSync(
+      join(fleet.state.stateDir, 'rebalancer-timeline.json'),
+      JSON.stringify(timeline, null, 1),
+    );
+    console.log(timeline.map((e) => `${e.t.toFixed(1)}s ${e.event}`).join('\n'));
+  }, 240_000);
+});
