@@ -1,5 +1,6 @@
-import type { ClusterState, ReplicaScheduling, ScheduleInput } from './types.js';
+import type { ClusterGroup, ClusterState, ReplicaScheduling, ScheduleInput } from './types.js';
 import { DEFAULT_TOLERATION_SECONDS } from './types.js';
+import { duplicateCluster } from './validate.js';
 import { tieBreakFromUid } from './webster.js';
 
 /** A cluster as the scheduling steps see it: its state resolved against the placement. */
@@ -63,52 +64,118 @@ function staticWeights(s: ReplicaScheduling): Map<string, number> | undefined {
   return table;
 }
 
-export function buildPlacement(
-  input: ScheduleInput,
-  states: ReadonlyMap<string, ClusterState> = new Map(input.clusters.map((c) => [c.name, c])),
-): Placement {
+/**
+ * Each cluster's position in `input.clusters`, in name order. Throws for a name given twice.
+ * Callers usually list clusters by name already, and then nothing is sorted.
+ */
+function nameOrder(cs: readonly ClusterState[]): number[] {
+  const n = cs.length;
+  const order = new Array<number>(n);
+  let sorted = true;
+  for (let i = 0; i < n; i++) {
+    order[i] = i;
+    if (sorted && i > 0 && (cs[i - 1] as ClusterState).name >= (cs[i] as ClusterState).name) {
+      sorted = false;
+    }
+  }
+  if (!sorted) {
+    order.sort((a, b) => byName((cs[a] as ClusterState).name, (cs[b] as ClusterState).name));
+  }
+  for (let k = 1; k < n; k++) {
+    const name = (cs[order[k] as number] as ClusterState).name;
+    if (name === (cs[order[k - 1] as number] as ClusterState).name) throw duplicateCluster(name);
+  }
+  return order;
+}
+
+/** Position in `input.clusters` of the cluster called `name`, by binary search over `order`. */
+function find(cs: readonly ClusterState[], order: readonly number[], name: string): number {
+  let lo = 0;
+  let hi = order.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const i = order[mid] as number;
+    const at = (cs[i] as ClusterState).name;
+    if (at === name) return i;
+    if (at < name) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
+/**
+ * The members in their fixed order (group order, then name; clusters outside the placement
+ * last), and each group's members. Throws `ScheduleInputError` for a cluster name given twice.
+ */
+export function buildPlacement(input: ScheduleInput): Placement {
+  // This runs for every binding on every reconcile; profiles showed its time in per-cluster
+  // objects, hash maps built per call, closures and comparator sorts. So: clusters ordered by
+  // name once (usually already), each group's names found by binary search, and the group
+  // order laid over the name order by a stable counting pass instead of a second sort.
+  const cs = input.clusters;
+  const n = cs.length;
+  const outside = input.groups.length;
+  const byNameOrder = nameOrder(cs);
   // A cluster named by two groups belongs to the first (higher priority) one. Names without a
   // state are skipped: an unregistered cluster can neither hold nor take replicas.
-  // Each cluster with its group index, found once (outside the placement: after the last
-  // group), so nothing below looks a name up again: this runs for every binding on every
-  // reconcile, and name lookups were a good part of its time.
-  const outside = input.groups.length;
-  const entryOf = new Map<string, { c: ClusterState; rank: number }>();
-  const ranked: { c: ClusterState; rank: number }[] = [];
-  for (const c of states.values()) {
-    const entry = { c, rank: outside };
-    entryOf.set(c.name, entry);
-    ranked.push(entry);
-  }
-  input.groups.forEach((g, gi) => {
-    for (const n of g.clusters) {
-      const entry = entryOf.get(n);
-      if (entry && entry.rank === outside) entry.rank = gi;
+  const rank = new Array<number>(n).fill(outside);
+  const sizes = new Array<number>(outside + 1).fill(0);
+  for (let g = 0; g < outside; g++) {
+    for (const name of (input.groups[g] as ClusterGroup).clusters) {
+      const i = find(cs, byNameOrder, name);
+      if (i >= 0 && rank[i] === outside) {
+        rank[i] = g;
+        sizes[g] = (sizes[g] as number) + 1;
+      }
     }
-  });
-  ranked.sort((a, b) => a.rank - b.rank || byName(a.c.name, b.c.name));
+  }
+  sizes[outside] = n;
+  for (let g = 0; g < outside; g++)
+    sizes[outside] = (sizes[outside] as number) - (sizes[g] as number);
 
   const tolerance = input.tolerationSeconds ?? DEFAULT_TOLERATION_SECONDS;
-  const isFailed = (c: ClusterState): boolean =>
-    c.failed === true || (c.notReadySeconds ?? 0) > tolerance;
-
   const table = staticWeights(input.scheduling);
   // Rules that weigh no usable cluster above zero are treated as absent (equal weights), so a
   // stale staticWeightList cannot strand every replica.
-  const weighted =
-    table !== undefined &&
-    ranked.some((r) => r.rank < outside && !isFailed(r.c) && (table.get(r.c.name) ?? 0) > 0);
+  let weighted = false;
+  if (table !== undefined) {
+    for (let i = 0; i < n && !weighted; i++) {
+      const c = cs[i] as ClusterState;
+      weighted = rank[i] !== outside && !isFailed(c, tolerance) && (table.get(c.name) ?? 0) > 0;
+    }
+  }
 
-  const members = ranked.map(({ c, rank }): Member => {
+  // Where each group's members start in the member order.
+  const next = new Array<number>(outside + 1);
+  let at = 0;
+  const groups = new Array<{ name: string; members: number[] }>(outside);
+  for (let g = 0; g <= outside; g++) {
+    next[g] = at;
+    const size = sizes[g] as number;
+    if (g < outside) {
+      const members = new Array<number>(size);
+      for (let k = 0; k < size; k++) members[k] = at + k;
+      groups[g] = { name: (input.groups[g] as ClusterGroup).name, members };
+    }
+    at += size;
+  }
+  const members = new Array<Member>(n);
+  let anyUsable = false;
+  for (let k = 0; k < n; k++) {
+    const i = byNameOrder[k] as number;
+    const c = cs[i] as ClusterState;
+    const r = rank[i] as number;
     const stuck = Math.min(c.stuck ?? 0, c.cur);
-    const failed = isFailed(c);
-    const usable = rank < outside && !failed;
+    const failed = isFailed(c, tolerance);
+    const usable = r < outside && !failed;
     const weight = weighted ? (table?.get(c.name) ?? 0) : 1;
     const notReady = c.notReady === true;
     const eligible = usable && weight > 0 && !notReady;
-    return {
+    const slot = next[r] as number;
+    next[r] = slot + 1;
+    members[slot] = {
       name: c.name,
-      group: rank < outside ? rank : -1,
+      group: r < outside ? r : -1,
       cur: c.cur,
       ready: Math.min(c.ready ?? c.cur, c.cur - stuck),
       stuck,
@@ -120,13 +187,11 @@ export function buildPlacement(
       room: eligible && stuck === 0 ? c.avail : 0,
       canProvision: c.canProvision === true,
     };
-  });
-  const groups = input.groups.map((g) => ({ name: g.name, members: [] as number[] }));
-  members.forEach((m, i) => groups[m.group]?.members.push(i));
-  return {
-    members,
-    groups,
-    anyUsable: members.some((m) => m.usable),
-    laterFirst: tieBreakFromUid(input.uid),
-  };
+    if (usable) anyUsable = true;
+  }
+  return { members, groups, anyUsable, laterFirst: tieBreakFromUid(input.uid) };
+}
+
+function isFailed(c: ClusterState, tolerance: number): boolean {
+  return c.failed === true || (c.notReadySeconds ?? 0) > tolerance;
 }

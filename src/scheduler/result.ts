@@ -1,5 +1,6 @@
 import type { Notes } from './notes.js';
 import type { Member, Placement } from './placement.js';
+import { reasonText } from './reasons.js';
 import type { ClusterResult, ProvisionSignal, ScheduleInput, ScheduleResult } from './types.js';
 
 /** What a scheduling mode decided, per member index, before it is turned into a result. */
@@ -11,6 +12,11 @@ export interface Outcome {
   readonly overflow: readonly number[];
   readonly unplaced: number;
 }
+
+/** Reason pieces of one cluster; reused, as `assemble` never runs inside itself. */
+const PARTS: string[] = [];
+/** The most common piece, made once. */
+const KEPT: readonly string[] = Array.from({ length: 128 }, (_, k) => `kept ${k}`);
 
 /**
  * Turns an outcome into the result: waiting counts, provisioning signals and reasons.
@@ -25,34 +31,46 @@ export function assemble(
   out: Outcome,
   notes: Notes,
 ): ScheduleResult {
-  const before = new Map(input.previous?.clusters.map((c) => [c.cluster, c.waiting]) ?? []);
-  const clusters: ClusterResult[] = [];
+  const previous = input.previous?.clusters;
+  const before =
+    previous !== undefined && previous.length > 0
+      ? new Map(previous.map((c) => [c.cluster, c.waiting]))
+      : undefined;
   const provision: ProvisionSignal[] = [];
   let waitingTotal = 0;
-  // The hot path of a large fleet (every binding, every cluster): a plain loop, and each result
-  // object built whole in one of two fixed shapes (a spread of an optional field is slow).
+  // The hot path of a large fleet (every binding, every cluster), and what a round of them keeps
+  // in memory: plain loops, the result array allocated at its final size, each result object
+  // built whole in one of two fixed shapes (a spread of an optional field is slow), and each
+  // reason looked up by its pieces (see reasons.ts), gathered in one reused array.
+  let size = 0;
+  for (let i = 0; i < p.members.length; i++) {
+    if ((out.counts[i] ?? 0) > 0 || (p.members[i] as Member).cur > 0) size++;
+  }
+  const clusters = new Array<ClusterResult>(size);
+  let at = 0;
   for (let i = 0; i < p.members.length; i++) {
     const m = p.members[i] as Member;
     const replicas = out.counts[i] ?? 0;
     if (replicas === 0 && m.cur === 0) continue;
     const kept = out.kept[i] ?? 0;
     const notReady = kept - Math.min(m.ready, kept);
-    const carried = Math.min(before.get(m.name) ?? 0, notReady);
+    const carried = before === undefined ? 0 : Math.min(before.get(m.name) ?? 0, notReady);
     const waiting = Math.min(replicas, carried + (out.overflow[i] ?? 0));
-    const parts: string[] = kept > 0 ? [`kept ${kept}`] : [];
+    const parts = PARTS;
+    parts.length = 0;
+    if (kept > 0) parts.push(kept < KEPT.length ? (KEPT[kept] as string) : `kept ${kept}`);
     for (const note of notes.of(i)) parts.push(note);
     if (carried > 0) parts.push(`${carried} still waiting for capacity`);
     if (waiting > 0 && input.ecsProvision === true && m.canProvision) {
       provision.push({ cluster: m.name, replicas: waiting });
       parts.push(`node provisioning requested for ${waiting}`);
     }
-    const group = p.groups[m.group]?.name;
-    const body = parts.join('; ');
-    clusters.push(
+    const group = p.groups[m.group];
+    const reason = reasonText(group?.name, parts);
+    clusters[at++] =
       group === undefined
-        ? { cluster: m.name, replicas, waiting, reason: body }
-        : { cluster: m.name, group, replicas, waiting, reason: `group ${group}: ${body}` },
-    );
+        ? { cluster: m.name, replicas, waiting, reason }
+        : { cluster: m.name, group: group.name, replicas, waiting, reason };
     waitingTotal += waiting;
   }
   return { clusters, waiting: waitingTotal, unplaced: out.unplaced, provision };

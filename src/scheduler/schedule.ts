@@ -11,6 +11,9 @@ import { scaleOut } from './spillover.js';
 import type { ScheduleInput, ScheduleResult } from './types.js';
 import { validateInput } from './validate.js';
 
+/** No overflow on any member (an absent entry reads as 0). */
+const NONE: readonly number[] = [];
+
 /**
  * Divided: replicas leave the clusters they may not stay on, then the difference between what is
  * held and what is wanted is scaled out or in. Running replicas move only by that first step, so
@@ -18,15 +21,17 @@ import { validateInput } from './validate.js';
  */
 function scheduleDivided(p: Placement, replicas: number, s: Divided, notes: Notes): Outcome {
   const base = releaseReplicas(p, notes);
-  const held = base.reduce((sum, b) => sum + b, 0);
-  const none = base.map(() => 0);
+  let held = 0;
+  for (const b of base) held += b;
+  const n = base.length;
+  const counts = new Array<number>(n);
   if (held >= replicas) {
     const removed = scaleIn(p, base, held - replicas, s, notes);
-    const counts = base.map((b, i) => b - (removed[i] ?? 0));
-    return { counts, kept: counts, overflow: none, unplaced: 0 };
+    for (let i = 0; i < n; i++) counts[i] = (base[i] as number) - (removed[i] ?? 0);
+    return { counts, kept: counts, overflow: NONE, unplaced: 0 };
   }
   const out = scaleOut(p, base, replicas - held, s, notes);
-  const counts = base.map((b, i) => b + (out.added[i] ?? 0));
+  for (let i = 0; i < n; i++) counts[i] = (base[i] as number) + (out.added[i] ?? 0);
   return { counts, kept: base, overflow: out.overflow, unplaced: out.unplaced };
 }
 
@@ -37,7 +42,8 @@ function scheduleDivided(p: Placement, replicas: number, s: Divided, notes: Note
  * `ScheduleInputError` for input that has no meaning (negative or fractional counts).
  */
 export function schedule(input: ScheduleInput): ScheduleResult {
-  const p = buildPlacement(input, validateInput(input));
+  validateInput(input);
+  const p = buildPlacement(input);
   const notes = new Notes();
   const s = input.scheduling;
   const out =

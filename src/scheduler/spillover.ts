@@ -14,6 +14,16 @@ export interface ScaleOut {
   readonly unplaced: number;
 }
 
+/** "took N of M available" for small counts, made once (the reason table is keyed by it). */
+const TOOK: string[][] = [];
+const TOOK_MAX = 64;
+
+function tookNote(share: number, room: number): string {
+  if (room >= TOOK_MAX) return `took ${share} of ${room} available`;
+  const row = (TOOK[room] ??= []);
+  return (row[share] ??= `took ${share} of ${room} available`);
+}
+
 /** Splits `take` (at most the group's room) among the group's members, per the division. */
 function splitGroup(
   p: Placement,
@@ -88,21 +98,25 @@ export function scaleOut(
   s: Divided,
   notes: Notes,
 ): ScaleOut {
-  const added = base.map(() => 0);
-  const overflow = base.map(() => 0);
+  // Plain loops: this runs for every binding that grows.
+  const added = new Array<number>(base.length).fill(0);
+  const overflow = new Array<number>(base.length).fill(0);
   let left = n;
   for (const group of p.groups) {
     if (left === 0) break;
-    const room = group.members.reduce((sum, i) => sum + (p.members[i]?.room ?? 0), 0);
+    const idx = group.members;
+    let room = 0;
+    for (const i of idx) room += (p.members[i] as Member).room;
     const take = Math.min(left, room);
     if (take === 0) continue;
-    const shares = splitGroup(p, group.members, take, base, s);
-    group.members.forEach((i, k) => {
+    const shares = splitGroup(p, idx, take, base, s);
+    for (let k = 0; k < idx.length; k++) {
       const share = shares[k] ?? 0;
-      if (share === 0) return;
+      if (share === 0) continue;
+      const i = idx[k] as number;
       added[i] = share;
-      notes.add(i, `took ${share} of ${p.members[i]?.room ?? 0} available`);
-    });
+      notes.add(i, tookNote(share, (p.members[i] as Member).room));
+    }
     left -= take;
   }
   if (left === 0) return { added, overflow, unplaced: 0 };

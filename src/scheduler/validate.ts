@@ -18,20 +18,17 @@ function count(value: number | undefined, field: string): void {
 }
 
 /**
- * Rejects input that would make the counts meaningless (negative, fractional, ambiguous names).
- * Merely inconsistent input (ready above cur, a group naming an unknown cluster) is tolerated
- * and resolved by the placement, because the controller sees such states between resyncs.
- * Returns the clusters by name (the placement needs that map too).
+ * Rejects input that would make the counts meaningless (negative, fractional, a name given
+ * twice; the placement finds the latter, as it orders clusters by name anyway). Merely
+ * inconsistent input (ready above cur, a group naming an unknown cluster) is tolerated and
+ * resolved by the placement, because the controller sees such states between resyncs.
  */
-export function validateInput(input: ScheduleInput): Map<string, ClusterState> {
+export function validateInput(input: ScheduleInput): void {
   count(input.replicas, 'replicas');
   count(input.tolerationSeconds, 'tolerationSeconds');
-  const states = new Map<string, ClusterState>();
-  for (const c of input.clusters) {
-    const size = states.size;
-    states.set(c.name, c);
-    if (states.size === size)
-      throw new ScheduleInputError(`cluster ${JSON.stringify(c.name)} twice`);
+  const cs = input.clusters;
+  for (let i = 0; i < cs.length; i++) {
+    const c = cs[i] as ClusterState;
     // The scheduler's hot path: each field checked by name (no keyed loop), and a message
     // built only for a bad one.
     if (
@@ -48,5 +45,9 @@ export function validateInput(input: ScheduleInput): Map<string, ClusterState> {
   if (s.type === 'Divided' && s.division === 'Weighted' && s.weighting.kind === 'static') {
     s.weighting.rules.forEach((rule, i) => count(rule.weight, `staticWeightList[${i}].weight`));
   }
-  return states;
+}
+
+/** A cluster name given twice: which of the two states would count is not defined. */
+export function duplicateCluster(name: string): ScheduleInputError {
+  return new ScheduleInputError(`cluster ${JSON.stringify(name)} twice`);
 }
