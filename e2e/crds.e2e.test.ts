@@ -62,7 +62,7 @@ beforeAll(async () => {
     .map((f) => readFileSync(join(CRD_DIR, f), 'utf8'))
     .map((text) => ({ text, crd: loadYaml<V1CustomResourceDefinition>(text) }))
     .filter(({ crd }) => crd.spec.group === POLICY_GROUP || crd.spec.group === FLEET_GROUP);
-  expect(files).toHaveLength(4);
+  expect(files).toHaveLength(5);
   const objects = KubernetesObjectApi.makeApiClient(kc);
   for (const { crd } of files) {
     await objects.patch(
