@@ -62,7 +62,9 @@ beforeAll(async () => {
     .map((f) => readFileSync(join(CRD_DIR, f), 'utf8'))
     .map((text) => ({ text, crd: loadYaml<V1CustomResourceDefinition>(text) }))
     .filter(({ crd }) => crd.spec.group === POLICY_GROUP || crd.spec.group === FLEET_GROUP);
-  expect(files).toHaveLength(5);
+  // PropagationPolicy, ClusterPropagationPolicy, the two override policies, MemberCluster,
+  // ResourceBinding, WorkloadRebalancer.
+  expect(files).toHaveLength(7);
   const objects = KubernetesObjectApi.makeApiClient(kc);
   for (const { crd } of files) {
     await objects.patch(

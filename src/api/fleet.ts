@@ -261,6 +261,8 @@ export const ResourceBindingConditionTypes = {
   Provisioning: 'Provisioning',
   /** rebalance (or a WorkloadRebalancer): True while a move home is in flight. */
   Rebalancing: 'Rebalancing',
+  /** Override policies apply to some copy: every copy got its overriders (docs/overrides.md). */
+  OverridesApplied: 'OverridesApplied',
 } as const;
 
 /** Reasons per ResourceBinding condition type (docs/fleet-controller.md lists what to do). */
@@ -323,6 +325,11 @@ export const ResourceBindingConditionReasons = {
     Waiting: 'Waiting',
     /** The last move was dropped (a member NotReady, a scale, a policy edit, a timeout). */
     MoveAborted: 'MoveAborted',
+  },
+  OverridesApplied: {
+    Applied: 'Applied',
+    /** An override rule could not be applied to a member's copy; that copy is left as it was. */
+    OverrideFailed: 'OverrideFailed',
   },
 } as const;
 

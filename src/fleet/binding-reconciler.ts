@@ -26,6 +26,7 @@ import {
   type ResourceBindingSpec,
   type TargetCluster,
 } from '../api/fleet.js';
+import type { AnyOverridePolicy } from '../api/override.js';
 import type { AnyPropagationPolicy } from '../api/policy.js';
 import { POLICY_DEFAULTS } from '../api/policy.js';
 import type { PodTemplateInput } from '../estimator/index.js';
@@ -63,6 +64,9 @@ import {
   isManagedCopy,
   ownershipOf,
 } from './ownership.js';
+import { overrideCopy, failureText as overrideFailureText } from './override-copy.js';
+import { overrideSteps } from './override-match.js';
+import type { MemberOverride } from './override-status.js';
 import { resolvePlacement } from './placement.js';
 import { choosePolicy } from './policy-match.js';
 import { consumeAnnotations, provisioningName, type ProvisioningAsk } from './provisioning.js';
@@ -116,9 +120,17 @@ export interface ReconcilerDeps {
   members: MemberRegistry;
   templates: TemplateKinds;
   policies: () => AnyPropagationPolicy[];
+  /** Override policies, and where to report what they did to each template's copies. */
+  overrides?: OverrideSource;
   metrics: FleetMetrics;
   /** Re-check period while replicas wait, are not ready, or a timeout may expire. */
   recheckMs?: number;
+}
+
+export interface OverrideSource {
+  policies(): AnyOverridePolicy[];
+  /** The outcome per member copy of one reconcile; an empty list when the template is released. */
+  observed(templateKey: string, outcomes: readonly MemberOverride[]): void;
 }
 
 /** A member copy we created earlier: where it is (from the binding's last result). */
@@ -440,6 +452,16 @@ export class BindingReconciler {
             targets.map((t) => ({ cluster: t.name, replicas: t.replicas ?? 0 })),
           )
         : new Map<string, Record<string, unknown>>();
+    const templateRef = {
+      apiVersion: key.apiVersion,
+      kind: key.kind,
+      namespace: key.namespace,
+      name: key.name,
+      labels: template.metadata.labels ?? {},
+    };
+    const memberInfo = (name: string) =>
+      this.deps.members.infos().find((m) => m.name === name) ?? { name, labels: {} };
+    const overrides: MemberOverride[] = [];
     const syncCopy = async (t: TargetCluster): Promise<MemberWorkload> => {
       const conn = this.deps.members.get(t.name)?.connection;
       const waitingHere = result.clusters.find((c) => c.cluster === t.name)?.waiting ?? 0;
@@ -452,12 +474,35 @@ export class BindingReconciler {
           message: 'member not reachable',
         };
       try {
-        const copy = memberCopy(
-          template,
-          `${key.namespace}/${bName}`,
-          withReplicas ? (t.replicas ?? 0) : undefined,
-          shares.get(t.name),
+        // Overrides change this member's copy only; the template itself is never touched.
+        const rendered = overrideCopy(
+          memberCopy(
+            template,
+            `${key.namespace}/${bName}`,
+            withReplicas ? (t.replicas ?? 0) : undefined,
+            shares.get(t.name),
+          ),
+          overrideSteps(templateRef, memberInfo(t.name), this.deps.overrides?.policies() ?? []),
         );
+        overrides.push({
+          cluster: t.name,
+          applied: rendered.applied,
+          ...(rendered.failure ? { failure: rendered.failure } : {}),
+        });
+        if (!rendered.copy) {
+          // A half-overridden copy could be worse than the last good one: leave it as it is.
+          const live = kind.plural ? conn.copyOf(key, key.name, key.namespace) : undefined;
+          return {
+            cluster: t.name,
+            applied: live !== undefined,
+            upToDate: false,
+            ...(live ? { live } : {}),
+            ...(live?.status && kind.counts ? { status: kind.counts(live.status) } : {}),
+            waitingForCapacity: waitingHere,
+            message: `override failed, copy left as it was: ${overrideFailureText(rendered.failure)}`,
+          };
+        }
+        const copy = rendered.copy;
         const member = this.deps.members.get(t.name);
         if (
           ecsProvision &&
@@ -512,6 +557,8 @@ export class BindingReconciler {
     };
     workloads.push(...(await mapBounded(targets, MEMBER_WRITES_IN_FLIGHT, syncCopy)));
     conflicts.sort(); // filled in parallel
+    overrides.sort((a, b) => (a.cluster < b.cluster ? -1 : 1));
+    this.deps.overrides?.observed(keyText, overrides);
     for (const name of this.clustersWithCopies(key, remembered)) {
       if (keep.has(name)) continue;
       try {
@@ -562,6 +609,7 @@ export class BindingReconciler {
       ...(rebalance && rebalancingCondition(rebalance)
         ? { rebalancing: rebalancingCondition(rebalance) }
         : {}),
+      overrides,
     });
 
     const settled =
@@ -684,6 +732,7 @@ export class BindingReconciler {
     }
     this.carried.delete(keyText);
     this.applied.forget(keyText);
+    this.deps.overrides?.observed(keyText, []);
     this.deps.metrics.forgetWorkload(key);
   }
 
@@ -1090,6 +1139,7 @@ export class BindingReconciler {
       | 'dependencies'
       | 'refused'
       | 'rebalancing'
+      | 'overrides'
     >,
   ): Promise<void> {
     const now = new Date();

@@ -26,6 +26,7 @@ import {
   dependencyCondition,
   type DependencyReport,
 } from './dependencies.js';
+import { OVERRIDES_CONDITION, overridesCondition, type MemberOverride } from './override-status.js';
 
 /** Reasons of the Events Spillway records on hub templates. */
 export const TemplateEventReasons = {
@@ -54,6 +55,8 @@ export const TemplateEventReasons = {
   RebalanceCompleted: 'RebalanceCompleted',
   /** A move was dropped; the placement before it is kept. */
   RebalanceAborted: 'RebalanceAborted',
+  /** An override rule could not be applied to a member's copy (when that changes). */
+  OverrideFailed: 'OverrideFailed',
 } as const;
 
 /** A member's autoscaler refused the binding's ProvisioningRequest. */
@@ -104,6 +107,8 @@ export interface BindingStatusInput {
   refused: readonly ProvisioningFailure[];
   /** rebalance on (or asked for): its condition; without it, no Rebalancing condition. */
   rebalancing?: ConditionInput;
+  /** What the override policies did to each member copy (override-status.ts). */
+  overrides?: readonly MemberOverride[];
   now: Date;
 }
 
@@ -292,6 +297,8 @@ export function bindingStatusOf(i: BindingStatusInput): BindingStatusOutput {
       )
     : aggregate(i.workloads);
   const gen = i.generation !== undefined ? { observedGeneration: i.generation } : {};
+  // Present only while some override policy applies to a copy, like DependenciesApplied.
+  const overrides = overridesCondition(i.overrides ?? []);
   const inputs = [
     scheduledCondition(i),
     appliedCondition(i),
@@ -302,12 +309,14 @@ export function bindingStatusOf(i: BindingStatusInput): BindingStatusOutput {
       : []),
     provisioningCondition(i),
     ...(i.rebalancing ? [i.rebalancing] : []),
+    ...(overrides ? [{ type: OVERRIDES_CONDITION, ...overrides }] : []),
   ].map((c) => ({ ...c, ...gen }));
   const conditions = setStatusConditions(
     (i.previous?.conditions ?? []).filter(
       (c) =>
         (i.dependencies || c.type !== DEPENDENCIES_CONDITION) &&
-        (i.rebalancing || c.type !== ResourceBindingConditionTypes.Rebalancing),
+        (i.rebalancing || c.type !== ResourceBindingConditionTypes.Rebalancing) &&
+        (overrides || c.type !== OVERRIDES_CONDITION),
     ),
     inputs,
     i.now,
@@ -345,6 +354,9 @@ export function bindingStatusOf(i: BindingStatusInput): BindingStatusOutput {
           : E.DependenciesNotApplied,
       message: deps.message,
     });
+  const overridden = findCondition(conditions, OVERRIDES_CONDITION);
+  if (overridden?.status === 'False' && changed(OVERRIDES_CONDITION, overridden))
+    events.push({ type: 'Warning', reason: E.OverrideFailed, message: overridden.message });
   const conflict = findCondition(conditions, 'Conflict');
   if (conflict && conflict.status === 'True' && changed('Conflict', conflict)) {
     events.push({

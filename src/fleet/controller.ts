@@ -18,7 +18,9 @@ import {
   type ResourceBinding,
   type WorkloadRebalancer,
 } from '../api/fleet.js';
+import type { AnyOverridePolicy } from '../api/override.js';
 import { POLICY_GROUP, POLICY_VERSION, type AnyPropagationPolicy } from '../api/policy.js';
+import { statusCode } from '../runtime/api-errors.js';
 import { EventRecorder } from '../runtime/events.js';
 import { startHealthServer, type HealthServer } from '../runtime/health.js';
 import { WatchedCache } from '../runtime/informer.js';
@@ -34,6 +36,7 @@ import { MemberRegistry } from './member-registry.js';
 import { FleetMetrics } from './metrics.js';
 import { policyStatusOf } from './policy-status.js';
 import { RebalancerSync } from './rebalancer-sync.js';
+import { OverrideWatch } from './override-watch.js';
 import { formatTemplateKey } from './template-key.js';
 import { TemplateKinds, kindKey } from './template-kinds.js';
 
@@ -72,6 +75,10 @@ function mayMoveHome(b: ResourceBinding): boolean {
   if (b.spec.rebalance?.enabled !== true) return false;
   const first = b.spec.placement?.clusterAffinities?.[0]?.affinityName;
   return first !== undefined && (b.spec.clusters ?? []).some((c) => c.affinityName !== first);
+}
+
+function asOverride(o: KubernetesObject): AnyOverridePolicy {
+  return o as unknown as AnyOverridePolicy;
 }
 
 export async function runFleetController(opts: FleetControllerOptions): Promise<FleetController> {
@@ -113,6 +120,26 @@ export async function runFleetController(opts: FleetControllerOptions): Promise<
     list: listOf(FLEET_GROUP, FLEET_VERSION, 'workloadrebalancers'),
     logger,
   });
+  const overridePolicyCache = new WatchedCache<KubernetesObject>({
+    kubeConfig: opts.hub,
+    path: `/apis/${POLICY_GROUP}/${POLICY_VERSION}/overridepolicies`,
+    list: listOf(POLICY_GROUP, POLICY_VERSION, 'overridepolicies'),
+    logger,
+  });
+  const clusterOverridePolicyCache = new WatchedCache<KubernetesObject>({
+    kubeConfig: opts.hub,
+    path: `/apis/${POLICY_GROUP}/${POLICY_VERSION}/clusteroverridepolicies`,
+    list: listOf(POLICY_GROUP, POLICY_VERSION, 'clusteroverridepolicies'),
+    logger,
+  });
+  const overridePolicies = (): AnyOverridePolicy[] => [
+    ...overridePolicyCache
+      .list()
+      .map((o) => ({ ...asOverride(o), kind: 'OverridePolicy' as const })),
+    ...clusterOverridePolicyCache
+      .list()
+      .map((o) => ({ ...asOverride(o), kind: 'ClusterOverridePolicy' as const })),
+  ];
   const policies = (): AnyPropagationPolicy[] => [
     ...policyCache.list().map((o) => ({ ...asPolicy(o), kind: 'PropagationPolicy' as const })),
     ...clusterPolicyCache
@@ -376,6 +403,24 @@ export async function runFleetController(opts: FleetControllerOptions): Promise<
     }
   };
 
+  // Override policies: a change re-syncs the copies of the templates they select (or selected).
+  const overrideWatch = new OverrideWatch({
+    hub: opts.hub,
+    logger,
+    policies: overridePolicies,
+    templates: () =>
+      bindings().map((b) => {
+        const ref = { ...b.spec.resource, namespace: b.spec.resource.namespace ?? '' };
+        const t = templates.get(ref, ref.namespace, ref.name);
+        return { ...ref, labels: t?.metadata?.labels ?? {} };
+      }),
+    enqueue: (ref) => queue.add(formatTemplateKey(ref)),
+  });
+  overridePolicyCache.on((o, e) => overrideWatch.onPolicyEvent(asOverride(o), 'OverridePolicy', e));
+  clusterOverridePolicyCache.on((o, e) =>
+    overrideWatch.onPolicyEvent(asOverride(o), 'ClusterOverridePolicy', e),
+  );
+
   const reconciler = new BindingReconciler({
     hub: opts.hub,
     logger,
@@ -383,11 +428,32 @@ export async function runFleetController(opts: FleetControllerOptions): Promise<
     members,
     templates,
     policies,
+    overrides: overrideWatch,
     metrics,
     recheckMs: opts.recheckMs ?? 5000,
   });
 
-  await Promise.all([policyCache.start(), clusterPolicyCache.start(), bindingCache.start()]);
+  // Awaited: a copy rendered before the override policies are known would drop their changes.
+  // A hub upgraded without their CRDs has none, and waits for nothing.
+  const served = (plural: string) =>
+    custom.listClusterCustomObject({ group: POLICY_GROUP, version: POLICY_VERSION, plural }).then(
+      () => true,
+      (err: unknown) => {
+        if (statusCode(err) !== 404) return true; // the cache's start retries
+        logger.warn('override policy CRD not installed: no overrides apply', { plural });
+        return false;
+      },
+    );
+  const overrideCaches = [
+    ...((await served('overridepolicies')) ? [overridePolicyCache] : []),
+    ...((await served('clusteroverridepolicies')) ? [clusterOverridePolicyCache] : []),
+  ];
+  await Promise.all([
+    policyCache.start(),
+    clusterPolicyCache.start(),
+    bindingCache.start(),
+    ...overrideCaches.map((c) => c.start()),
+  ]);
   // Not awaited: a hub upgraded without the WorkloadRebalancer CRD still runs everything else.
   void rebalancerCache.start().then(() => rebalancersChanged());
   await members.start();
@@ -409,7 +475,10 @@ export async function runFleetController(opts: FleetControllerOptions): Promise<
       port: opts.healthPort,
       registry,
       ready: () =>
-        templates.synced && policyCache.hasSynced && bindingCache.hasSynced
+        templates.synced &&
+        policyCache.hasSynced &&
+        bindingCache.hasSynced &&
+        overrideCaches.every((c) => c.hasSynced)
           ? true
           : 'caches not synced',
     });
@@ -420,6 +489,7 @@ export async function runFleetController(opts: FleetControllerOptions): Promise<
   let running: Promise<void> | undefined;
   const startWorking = () => {
     logger.info('starting workers');
+    overrideWatch.start();
     running = queue.run((key) => reconciler.reconcile(key), opts.workers ?? 2);
     enqueueAll();
     rebalancersChanged();
@@ -457,11 +527,13 @@ export async function runFleetController(opts: FleetControllerOptions): Promise<
       templates.stop();
       dependencyWatch.stop();
       clearTimeout(rebalancerTimer);
+      overrideWatch.stop();
       await Promise.all([
         policyCache.stop(),
         clusterPolicyCache.stop(),
         bindingCache.stop(),
         rebalancerCache.stop(),
+        ...overrideCaches.map((c) => c.stop()),
       ]);
       await health?.close();
     },

@@ -109,12 +109,18 @@ dedicated hub. Each rule says why it is needed.
 - apiGroups: [fleet.spillway.dev]
   resources: [memberclusters/status]
   verbs: [patch, update]
-# Policies are read only; status carries their conditions, matchedTemplates and affinityGroups.
+# Policies are read only; status carries their conditions, matchedTemplates and affinityGroups
+# (override policies: the copies they apply to and whether every overrider applied).
 - apiGroups: [policy.one.alibabacloud.com]
-  resources: [propagationpolicies, clusterpropagationpolicies]
+  resources:
+    [propagationpolicies, clusterpropagationpolicies, overridepolicies, clusteroverridepolicies]
   verbs: [get, list, watch]
 - apiGroups: [policy.one.alibabacloud.com]
-  resources: [propagationpolicies/status, clusterpropagationpolicies/status]
+  resources:
+    - propagationpolicies/status
+    - clusterpropagationpolicies/status
+    - overridepolicies/status
+    - clusteroverridepolicies/status
   verbs: [patch, update]
 # One ResourceBinding per template: server-side applied (create/patch), deleted with its policy.
 - apiGroups: [fleet.spillway.dev]

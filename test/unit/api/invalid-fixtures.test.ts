@@ -9,6 +9,10 @@ const schemaOf = {
   ClusterPropagationPolicy: rootSchema(
     crdByName('clusterpropagationpolicies.policy.one.alibabacloud.com'),
   ),
+  OverridePolicy: rootSchema(crdByName('overridepolicies.policy.one.alibabacloud.com')),
+  ClusterOverridePolicy: rootSchema(
+    crdByName('clusteroverridepolicies.policy.one.alibabacloud.com'),
+  ),
 };
 
 describe('invalid policy fixtures (the e2e test has a real API server reject each one)', () => {

@@ -11,6 +11,7 @@ import {
   ResourceBindingConditionReasons,
   TemplateConditionReasons,
 } from '../../../src/api/fleet.js';
+import { OverrideConditionReasons } from '../../../src/api/override.js';
 import { PolicyConditionReasons } from '../../../src/api/policy.js';
 import { ResourcePolicyConditionReasons } from '../../../src/api/resourcepolicy.js';
 import { TemplateEventReasons } from '../../../src/fleet/binding-status.js';
@@ -43,6 +44,8 @@ const catalogues: [string, Reasons][] = [
   ['ResourceBinding', ResourceBindingConditionReasons],
   ['PropagationPolicy', PolicyConditionReasons],
   ['ClusterPropagationPolicy', PolicyConditionReasons],
+  ['OverridePolicy', OverrideConditionReasons],
+  ['ClusterOverridePolicy', OverrideConditionReasons],
   ['MemberCluster', MemberClusterConditionReasons],
   ['hub Deployment', TemplateConditionReasons],
   ['ResourcePolicy', ResourcePolicyConditionReasons],
