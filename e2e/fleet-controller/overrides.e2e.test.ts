@@ -174,7 +174,7 @@ describe('OverridePolicy: the seed scenario', () => {
       reason: 'Applied',
       message: 'applied to 2 member copies',
     });
-  });
+  }, 180_000);
 
   it('re-syncs the copy an edit changes and writes nothing to the copy it does not', async () => {
     const before = await copyOf(cloud());
@@ -191,7 +191,7 @@ describe('OverridePolicy: the seed scenario', () => {
     const after = await copyOf(cloud());
     expect(after?.metadata?.generation).toBe(before?.metadata?.generation);
     expect(spillwayTime(after)).toEqual(spillwayTime(before));
-  });
+  }, 180_000);
 
   it('reports a bad patch on the policy and the binding, keeps that copy, and updates the other member', async () => {
     kubectl(
@@ -233,7 +233,7 @@ describe('OverridePolicy: the seed scenario', () => {
     const a = await copyOf(idc());
     expect(imageOf(a)).toBe('registry2.idc.example.com/vllm/vllm-openai:v0.8.5');
     expect([a?.spec?.replicas, (await copyOf(cloud()))?.spec?.replicas]).toEqual([4, 2]);
-  });
+  }, 180_000);
 
   it('applies ClusterOverridePolicies first, less specific first, then the OverridePolicy', async () => {
     const label = (value: string) => `        labelsOverrider:
@@ -290,7 +290,7 @@ ${label('cluster-by-kind')}        annotationsOverrider:
       ),
     );
     expect(conditionOf(await binding(), 'OverridesApplied')?.status).toBe('True');
-  });
+  }, 180_000);
 
   it('reverts the copies to the template when the policies are deleted', async () => {
     kubectl(hubKc(), ['delete', 'overridepolicy', '-n', NS, 'web-sites']);
@@ -314,5 +314,5 @@ ${label('cluster-by-kind')}        annotationsOverrider:
       30_000,
       async () => conditionOf(await binding(), 'OverridesApplied') === undefined,
     );
-  });
+  }, 180_000);
 });
