@@ -11,7 +11,7 @@ STATE ?= .fleet/demo
 PREFIX ?= $(HOME)/.local
 PLUGIN_HINT = kubectl amc: run \`make install-plugin\` (links kubectl-amc into $(PREFIX)/bin; add it to PATH with \`export PATH=$(PREFIX)/bin:\$$PATH\`), then \`KUBECONFIG=$(STATE)/kubeconfigs/hub.yaml kubectl amc get pod -M -A\`
 
-.PHONY: all deps tools image e2e-real e2e-real-deps build lint typecheck unit e2e test fuzz bench fleet-up fleet-down fleet-status demo install-plugin clean
+.PHONY: all deps tools image e2e-real e2e-real-deps build lint typecheck unit e2e test fuzz chaos bench fleet-up fleet-down fleet-status demo install-plugin clean
 
 all: test
 
@@ -64,13 +64,23 @@ test: lint typecheck unit e2e
 # The long fuzz run, not part of `make test` (which runs the same tests with few cases):
 # 10,000 generated policies per kind on a real API server (200 accepted ones per kind then
 # created for real under the running controllers), and 100,000 cases per scheduler property.
-# FUZZ_RUNS, FUZZ_LIVE and PROPERTY_RUNS override the counts.
+# Generated templates likewise (10,000), then 20 batches of 5 accepted ones created and deleted
+# under a fleet controller process whose memory is compared after the first and last batch.
+# FUZZ_RUNS, FUZZ_LIVE, FUZZ_BATCHES and PROPERTY_RUNS override the counts.
 FUZZ_RUNS ?= 10000
+FUZZ_BATCHES ?= 20
 FUZZ_LIVE ?= 200
 PROPERTY_RUNS ?= 100000
 fuzz: deps tools
 	SPILLWAY_PROPERTY_RUNS=$(PROPERTY_RUNS) $(JEST) test/unit/scheduler --selectProjects unit
-	SPILLWAY_FUZZ_RUNS=$(FUZZ_RUNS) SPILLWAY_FUZZ_LIVE=$(FUZZ_LIVE) $(JEST) e2e/fuzz --selectProjects e2e --runInBand --forceExit
+	SPILLWAY_FUZZ_RUNS=$(FUZZ_RUNS) SPILLWAY_FUZZ_LIVE=$(FUZZ_LIVE) SPILLWAY_FUZZ_BATCHES=$(FUZZ_BATCHES) $(JEST) e2e/fuzz --selectProjects e2e --runInBand --forceExit
+
+# The chaos suite (e2e/chaos/run.ts, docs/operations.md), not part of `make test` (which runs a
+# short slice of it, e2e/chaos/slice.e2e.test.ts): 200 random operations over 20 workloads while
+# controllers, API servers, etcd and the network fail; prints the invariants checked, the faults
+# and the settle times, and fails on any violation. CHAOS_SEED and CHAOS_OPERATIONS override.
+chaos: deps tools
+	$(TSX) e2e/chaos/run.ts
 
 bench: deps
 	for b in bench/*.bench.ts; do echo "== $$b"; $(TSX) --expose-gc $$b || exit 1; done

@@ -28,6 +28,7 @@ import { LeaderElector } from '../runtime/leader.js';
 import { createLogger, errorMessage, type Logger } from '../runtime/logger.js';
 import { meteredQueueOptions, newControllerMetrics, newRegistry } from '../runtime/metrics.js';
 import { WorkQueue } from '../runtime/workqueue.js';
+import { fenceWrites, writeGateOf } from '../runtime/write-fence.js';
 import { BindingReconciler } from './binding-reconciler.js';
 import { dependenciesOf } from './dependencies.js';
 import { DependencyWatch } from './dependency-watch.js';
@@ -81,7 +82,17 @@ function asOverride(o: KubernetesObject): AnyOverridePolicy {
   return o as unknown as AnyOverridePolicy;
 }
 
-export async function runFleetController(opts: FleetControllerOptions): Promise<FleetController> {
+export async function runFleetController(
+  options: FleetControllerOptions,
+): Promise<FleetController> {
+  let elector: LeaderElector | undefined;
+  const leaderElection = options.leaderElection ?? true;
+  // Every write goes through a fenced config: none leaves a replica without a fresh lease. The
+  // elector alone keeps the unfenced one (its lease writes are how it gets one).
+  const opts = {
+    ...options,
+    hub: leaderElection ? fenceWrites(options.hub, () => elector?.isLeader ?? false) : options.hub,
+  };
   const logger = opts.logger ?? createLogger('fleet-controller');
   const registry = newRegistry();
   const cm = newControllerMetrics(registry);
@@ -285,7 +296,6 @@ export async function runFleetController(opts: FleetControllerOptions): Promise<
       );
     }
   });
-  let elector: LeaderElector | undefined;
   // WorkloadRebalancers: asked bindings and their outcome (rebalancer-sync.ts), on any change
   // of a rebalancer or a binding, once at a time; only the leader writes.
   const rebalancerSync = new RebalancerSync(opts.hub, logger, (w) =>
@@ -332,6 +342,7 @@ export async function runFleetController(opts: FleetControllerOptions): Promise<
   /** Kinds that cannot be watched, from the last policy change. */
   let failedKinds = new Map<string, string>();
   const writePolicyStatuses = async () => {
+    if (!writeGateOf(opts.hub)()) return; // a standby: the leader writes them
     const now = new Date();
     const all = policies();
     const memberInfos = members.infos();
@@ -493,10 +504,11 @@ export async function runFleetController(opts: FleetControllerOptions): Promise<
     running = queue.run((key) => reconciler.reconcile(key), opts.workers ?? 2);
     enqueueAll();
     rebalancersChanged();
+    policyStatusChanged();
   };
-  if (opts.leaderElection ?? true) {
+  if (leaderElection) {
     elector = new LeaderElector({
-      kubeConfig: opts.hub,
+      kubeConfig: options.hub,
       namespace: opts.namespace,
       name: 'spillway-fleet-controller',
       logger,

@@ -4,6 +4,7 @@
  * own workload copies (for status), and a health probe. A member that cannot be reached only
  * makes its own streams retry; nothing here blocks other members.
  */
+import { fenceWrites } from '../runtime/write-fence.js';
 import {
   ApisApi,
   AppsV1Api,
@@ -67,9 +68,12 @@ export class MemberConnection {
     kubeconfigYaml: string,
     private readonly logger: Logger,
     private readonly events: MemberEvents,
+    /** Writes into the member only while this replica leads (write-fence.ts). */
+    mayWrite: () => boolean = () => true,
   ) {
-    this.kubeConfig = new KubeConfig();
-    this.kubeConfig.loadFromString(kubeconfigYaml);
+    const kc = new KubeConfig();
+    kc.loadFromString(kubeconfigYaml);
+    this.kubeConfig = fenceWrites(kc, mayWrite);
     this.core = this.kubeConfig.makeApiClient(CoreV1Api);
     this.apps = this.kubeConfig.makeApiClient(AppsV1Api);
     const log = logger.child({ member: name });

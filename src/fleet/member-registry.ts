@@ -4,6 +4,7 @@
  * periodically and writes the result to MemberCluster.status (Ready condition, version,
  * capacity summary).
  */
+import { writeGateOf } from '../runtime/write-fence.js';
 import {
   CoreV1Api,
   CustomObjectsApi,
@@ -193,6 +194,7 @@ export class MemberRegistry {
         Buffer.from(data, 'base64').toString('utf8'),
         this.logger,
         this.events,
+        writeGateOf(this.hub),
       );
       connection.start();
       // Probe before publishing, so no reconcile ever sees this member as "not reachable"
@@ -242,6 +244,7 @@ export class MemberRegistry {
   }
 
   private async setFinalizer(mc: MemberCluster, present: boolean): Promise<void> {
+    if (!writeGateOf(this.hub)()) return; // a standby: the leader does it
     const current = mc.metadata.finalizers ?? [];
     const next = present
       ? [...current, MEMBER_FINALIZER]
@@ -297,6 +300,7 @@ export class MemberRegistry {
     version: string | undefined,
     prSupported: boolean | undefined,
   ): Promise<void> {
+    if (!writeGateOf(this.hub)()) return; // a standby: the leader writes member statuses
     const cached = this.cache.get(name);
     const current = cached ? asMember(cached).status : undefined;
     const status: MemberClusterStatus = {

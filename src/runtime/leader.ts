@@ -44,8 +44,16 @@ export class LeaderElector {
     this.api = opts.kubeConfig.makeApiClient(CoordinationV1Api);
   }
 
+  /**
+   * Leading with a lease renewed within the renew deadline, by this process's clock: a leader
+   * that was frozen past its lease is not one any more, even before its next lease check runs.
+   */
   get isLeader(): boolean {
-    return this.leading;
+    return this.leading && Date.now() - this.lastRenew < this.renewDeadlineMs;
+  }
+
+  private get renewDeadlineMs(): number {
+    return (this.opts.renewDeadlineSeconds ?? 10) * 1000;
   }
 
   private get duration(): number {
@@ -114,6 +122,9 @@ export class LeaderElector {
         });
         return this.renewed(now);
       }
+      // A read that took longer than the renew deadline (this process was frozen meanwhile) is
+      // too old to act on: another replica may hold the lease by now.
+      if (Date.now() - now.getTime() > this.renewDeadlineMs) return this.notRenewed(new Date());
       const spec = lease.spec ?? {};
       const holder = spec.holderIdentity ?? '';
       const expired =
@@ -153,10 +164,7 @@ export class LeaderElector {
   }
 
   private notRenewed(now: Date): void {
-    if (
-      this.leading &&
-      now.getTime() - this.lastRenew > (this.opts.renewDeadlineSeconds ?? 10) * 1000
-    ) {
+    if (this.leading && now.getTime() - this.lastRenew > this.renewDeadlineMs) {
       this.leading = false;
       this.opts.logger.error('lost leadership', {
         lease: `${this.opts.namespace}/${this.opts.name}`,

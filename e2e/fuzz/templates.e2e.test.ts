@@ -1,0 +1,208 @@
+/**
+ * Template fuzzing on a real API server (a hub-only fleet): generated Deployment templates
+ * (template-arbitrary.ts: names up to the limits, replicas, selectors, resources) are each
+ * rejected with a message naming the field, or accepted and read by the fleet controller's own
+ * code (requirements, member copy, binding name) without a throw. Then accepted ones are created
+ * for real in batches under a policy selecting them all, with the fleet controller running as
+ * its own process: each gets a ResourceBinding with a Scheduled condition, and is deleted again.
+ * The controller's resident memory is sampled after the first batch and after the last: it must
+ * not keep growing (a generous bound; the figures are printed), and the process must still run
+ * (an unhandled rejection would have ended it). `make test` runs a few cases; `make fuzz` runs
+ * SPILLWAY_FUZZ_RUNS (10,000) and SPILLWAY_FUZZ_BATCHES (20) batches.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import {
+  AppsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  type KubeConfig,
+  type V1Deployment,
+} from '@kubernetes/client-node';
+import fc from 'fast-check';
+import { join } from 'node:path';
+import { bindingName } from '../../src/api/fleet.js';
+import { memberCopy, type TemplateObject } from '../../src/fleet/member-copy.js';
+import { replicaRequirements } from '../../src/fleet/requirements.js';
+import {
+  DEFAULT_STATE_ROOT,
+  TOPOLOGIES,
+  fleetDown,
+  fleetUp,
+  hub,
+  kubeConfigFor,
+  type FleetState,
+} from '../fleet/index.js';
+import { isRunning, rssBytes, stopProcess, type ProcessRecord } from '../fleet/processes.js';
+import { waitFor } from '../fleet/readiness.js';
+import { ensureNamespace } from '../support/kube.js';
+import { SYSTEM_NAMESPACE, installCrds, startControllerProcess } from '../support/spillway.js';
+import { deploymentTemplate } from './template-arbitrary.js';
+
+const RUNS = Number(process.env.SPILLWAY_FUZZ_RUNS ?? 60);
+const BATCHES = Number(process.env.SPILLWAY_FUZZ_BATCHES ?? 3);
+const PER_BATCH = Number(process.env.SPILLWAY_FUZZ_BATCH_SIZE ?? 5);
+const NS = 'fuzz-templates';
+const STATE_DIR = join(DEFAULT_STATE_ROOT, 'e2e-fuzz-templates');
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+let state: FleetState;
+let kc: KubeConfig;
+let controller: ProcessRecord | undefined;
+const accepted: V1Deployment[] = [];
+const tally: Record<string, number> = {};
+
+beforeAll(async () => {
+  await fleetDown(STATE_DIR);
+  state = await fleetUp({ topologyPath: join(TOPOLOGIES, 'hub-only.yaml'), stateDir: STATE_DIR });
+  kc = kubeConfigFor(hub(state));
+  await installCrds(kc);
+  const core = kc.makeApiClient(CoreV1Api);
+  await ensureNamespace(core, NS);
+  await ensureNamespace(core, SYSTEM_NAMESPACE);
+}, 240_000);
+
+afterAll(async () => {
+  console.log(`fuzz templates: ${JSON.stringify(tally)}`);
+  if (controller) await stopProcess(controller);
+  if (!process.env.SPILLWAY_KEEP_FLEET) await fleetDown(STATE_DIR);
+}, 60_000);
+
+function failureOf(err: unknown): { code: number; message: string } {
+  const e = err as { code?: number; body?: unknown };
+  let message = String(err);
+  try {
+    const body = (typeof e.body === 'string' ? JSON.parse(e.body) : e.body) as
+      { message?: string } | undefined;
+    message = body?.message ?? message;
+  } catch {
+    // not JSON
+  }
+  return { code: e.code ?? 0, message };
+}
+
+/** What the fleet controller computes from a template it binds; must not throw. */
+function controllerReads(t: V1Deployment): void {
+  const template = t as unknown as TemplateObject;
+  replicaRequirements(template);
+  const name = bindingName(t.metadata?.name ?? '', 'Deployment');
+  expect(name.length).toBeLessThanOrEqual(253);
+  expect(name).toMatch(DNS_SUBDOMAIN);
+  const copy = memberCopy(template, `${NS}/${name}`, 1);
+  expect(copy.spec?.replicas).toBe(1);
+}
+
+describe('generated templates', () => {
+  it(
+    'are each rejected naming a field, or accepted and read by the controller without a throw',
+    async () => {
+      const apps = kc.makeApiClient(AppsV1Api);
+      await fc.assert(
+        fc.asyncProperty(deploymentTemplate(NS), async (t) => {
+          let created: V1Deployment;
+          try {
+            created = await apps.createNamespacedDeployment({
+              namespace: NS,
+              body: t,
+              dryRun: 'All',
+              fieldValidation: 'Strict',
+            });
+          } catch (err) {
+            const { code, message } = failureOf(err);
+            expect([400, 422]).toContain(code);
+            // The API server's own decoder refuses a malformed quantity before validation,
+            // without a field path (upstream behaviour, not a schema of ours).
+            const decoding = code === 400 && message.includes('cannot be handled as a Deployment');
+            const outcome = decoding ? 'rejected 400 (decoding)' : `rejected ${code}`;
+            tally[outcome] = (tally[outcome] ?? 0) + 1;
+            if (decoding) return;
+            if (!/\b(spec|metadata)\.|metadata\.name|: Invalid value/.test(message))
+              throw new Error(`no field in: ${message}`, { cause: err });
+            return;
+          }
+          tally.accepted = (tally.accepted ?? 0) + 1;
+          controllerReads(created);
+          if (!accepted.some((a) => a.metadata?.name === t.metadata?.name)) accepted.push(t);
+        }),
+        { numRuns: RUNS },
+      );
+      expect(tally.accepted ?? 0).toBeGreaterThan(0);
+      expect(Object.keys(tally).some((k) => k.startsWith('rejected'))).toBe(true);
+    },
+    120_000 + RUNS * 100,
+  );
+
+  it(
+    'created for real in batches each get a binding with a Scheduled condition; the controller does not grow',
+    async () => {
+      const custom = kc.makeApiClient(CustomObjectsApi);
+      const apps = kc.makeApiClient(AppsV1Api);
+      await custom.createNamespacedCustomObject({
+        group: 'policy.one.alibabacloud.com',
+        version: 'v1alpha1',
+        plural: 'propagationpolicies',
+        namespace: NS,
+        body: {
+          apiVersion: 'policy.one.alibabacloud.com/v1alpha1',
+          kind: 'PropagationPolicy',
+          metadata: { name: 'all', namespace: NS },
+          spec: {
+            resourceSelectors: [{ apiVersion: 'apps/v1', kind: 'Deployment' }],
+            placement: { clusterAffinities: [{ affinityName: 'none', clusterNames: ['absent'] }] },
+          },
+        },
+      });
+      controller = startControllerProcess(state);
+      const proc = controller;
+      const rss: number[] = [];
+      const scheduled = async (name: string): Promise<boolean> => {
+        const rb = (await custom
+          .getNamespacedCustomObject({
+            group: 'fleet.spillway.dev',
+            version: 'v1alpha1',
+            plural: 'resourcebindings',
+            namespace: NS,
+            name: bindingName(name, 'Deployment'),
+          })
+          .catch(() => undefined)) as { status?: { conditions?: { type: string }[] } } | undefined;
+        return (rb?.status?.conditions ?? []).some((c) => c.type === 'Scheduled');
+      };
+      expect(accepted.length).toBeGreaterThan(0);
+      for (let b = 0; b < BATCHES; b++) {
+        const batch = Array.from(
+          { length: Math.min(PER_BATCH, accepted.length) },
+          (_, i) => accepted[(b * PER_BATCH + i) % accepted.length] as V1Deployment,
+        ).filter((t, i, all) => all.findIndex((o) => o.metadata?.name === t.metadata?.name) === i);
+        for (const t of batch) await apps.createNamespacedDeployment({ namespace: NS, body: t });
+        const names = batch.map((t) => t.metadata?.name ?? '');
+        let missing: string[] = [];
+        await waitFor(`batch ${b}: a Scheduled binding per template`, 120_000, async () => {
+          missing = [];
+          for (const n of names) if (!(await scheduled(n))) missing.push(n);
+          return missing.length === 0;
+        }).catch((err: unknown) => {
+          throw new Error(`${String(err)}; without: ${missing.slice(0, 3).join(', ')}`, {
+            cause: err,
+          });
+        });
+        for (const n of names) await apps.deleteNamespacedDeployment({ name: n, namespace: NS });
+        await waitFor(`batch ${b}: templates gone`, 120_000, async () => {
+          const left = await apps.listNamespacedDeployment({ namespace: NS });
+          return left.items.length === 0;
+        });
+        expect(isRunning(proc)).toBe(true);
+        // After the first batch the controller's caches and code are warm.
+        if (b === 0 || b === BATCHES - 1) rss.push(rssBytes(proc.pid));
+      }
+      const [warm = 0, last = 0] = rss;
+      const mib = (n: number) => Math.round(n / 2 ** 20);
+      console.log(
+        `fleet controller RSS: ${mib(warm)} MiB after the first batch, ${mib(last)} MiB after ${BATCHES} batches of ${PER_BATCH} templates`,
+      );
+      // Generous: garbage collection timing moves RSS by tens of MiB; a leak per template grows
+      // without bound.
+      expect(last).toBeLessThan(warm * 1.5 + 64 * 2 ** 20);
+      expect(isRunning(proc)).toBe(true);
+    },
+    300_000 + BATCHES * 60_000,
+  );
+});
