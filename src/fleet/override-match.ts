@@ -92,3 +92,19 @@ export function overrideSteps(
     ),
   );
 }
+
+/**
+ * The templates whose copies a change of an override policy may change: those it selects now
+ * and those its previous version selected (their copies lose its rules).
+ */
+export function affectedTemplates<T extends TemplateRef>(
+  templates: readonly T[],
+  now: AnyOverridePolicy | undefined,
+  before: AnyOverridePolicy | undefined,
+): T[] {
+  return templates.filter(
+    (t) =>
+      (now !== undefined && overrideSpecificity(t, now) > 0) ||
+      (before !== undefined && overrideSpecificity(t, before) > 0),
+  );
+}

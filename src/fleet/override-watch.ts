@@ -13,7 +13,7 @@ import {
 import type { AnyOverridePolicy, OverrideKind } from '../api/override.js';
 import { POLICY_GROUP, POLICY_VERSION } from '../api/policy.js';
 import { errorMessage, type Logger } from '../runtime/logger.js';
-import { overridePolicyLabel, overrideSpecificity } from './override-match.js';
+import { affectedTemplates, overridePolicyLabel } from './override-match.js';
 import { OverrideTracker, type MemberOverride } from './override-status.js';
 import type { TemplateRef } from './policy-match.js';
 import { statusPatchChanges } from './status-change.js';
@@ -65,12 +65,7 @@ export class OverrideWatch {
     if (event === 'update' && before?.metadata.generation === p.metadata.generation) return;
     if (event === 'delete') this.seen.delete(uid);
     else this.seen.set(uid, p);
-    for (const t of this.deps.templates())
-      if (
-        overrideSpecificity(t, p) > 0 ||
-        (before !== undefined && overrideSpecificity(t, before) > 0)
-      )
-        this.deps.enqueue(t);
+    for (const t of affectedTemplates(this.deps.templates(), p, before)) this.deps.enqueue(t);
     this.statusChanged();
   }
 

@@ -7,6 +7,7 @@ import type {
 } from '../../../src/api/override.js';
 import { POLICY_API_VERSION } from '../../../src/api/policy.js';
 import {
+  affectedTemplates,
   matchingOverridePolicies,
   overrideSteps,
   targetsCluster,
@@ -156,6 +157,32 @@ describe('the steps for one member', () => {
     expect(overrideSteps(web, cloud, policies).map((s) => [s.policy, s.rule])).toEqual([
       ['ClusterOverridePolicy all', 0],
       ['OverridePolicy demo/idc-only', 1],
+    ]);
+  });
+});
+
+describe('the templates a policy change re-syncs', () => {
+  const api = { ...web, name: 'api', labels: { app: 'api' } };
+  const other = { ...web, namespace: 'other' };
+  const templates = [web, api, other];
+  const names = (ts: { namespace: string; name: string }[]) =>
+    ts.map((t) => `${t.namespace}/${t.name}`);
+
+  it('are those it selects now and those it selected before the change', () => {
+    const before = op('p', { resourceSelectors: [byName] });
+    const now = op('p', { resourceSelectors: [{ ...byKind, name: 'api' }] });
+    expect(names(affectedTemplates(templates, now, before))).toEqual(['demo/web', 'demo/api']);
+  });
+
+  it('are those it selected, when it is deleted, and never another namespace’s', () => {
+    expect(names(affectedTemplates(templates, undefined, op('p', {})))).toEqual([
+      'demo/web',
+      'demo/api',
+    ]);
+    expect(names(affectedTemplates(templates, cop('c', {}), undefined))).toEqual([
+      'demo/web',
+      'demo/api',
+      'other/web',
     ]);
   });
 });
