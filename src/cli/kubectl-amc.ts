@@ -3,8 +3,10 @@
  * kubectl-amc: the multi-cluster view of a Spillway hub, as a kubectl plugin.
  *   kubectl amc get pod -n test -M [-o wide|json|yaml] [-l app=qwen3] [-A]
  *   kubectl amc get node -M [-o wide|json|yaml]
+ *   kubectl amc plan deploy/NAME -n NS [--replicas N] [--policy FILE] [-o json|yaml]
  * -M lists the object in every registered member cluster, with CLUSTER (the cluster ID) and
  * CLUSTER_ALIAS columns. Without -M the command is plain `kubectl get` on the hub.
+ * `plan` prints where the replicas would go at N replicas, and changes nothing.
  */
 import { spawnSync } from 'node:child_process';
 import {
@@ -23,9 +25,10 @@ import {
 } from '../api/fleet.js';
 import { errorMessage } from '../runtime/logger.js';
 import { byClusterThenName, nodeTable, podTable } from './amc/format.js';
+import { planCommand } from './amc/plan-command.js';
 import { nodeRow, podRow } from './amc/rows.js';
 
-interface Args {
+export interface Args {
   verb: string;
   resource: string;
   name?: string;
@@ -35,6 +38,8 @@ interface Args {
   output?: string;
   selector?: string;
   kubeconfig?: string;
+  replicas?: string;
+  policy?: string;
   rest: string[];
 }
 
@@ -57,6 +62,8 @@ export function parseArgs(argv: string[]): Args {
     else if (x.startsWith('--selector')) a.selector = value('--selector');
     else if (x.startsWith('-l')) a.selector = value('-l');
     else if (x.startsWith('--kubeconfig')) a.kubeconfig = value('--kubeconfig');
+    else if (x.startsWith('--replicas')) a.replicas = value('--replicas');
+    else if (x.startsWith('--policy')) a.policy = value('--policy');
     else if (x.startsWith('-')) a.rest.push(x);
     else positional.push(x);
   }
@@ -149,6 +156,7 @@ function printObjects(
 
 export async function main(argv: string[]): Promise<number> {
   const args = parseArgs(argv);
+  if (args.verb === 'plan') return planCommand(args);
   if (!args.multi) {
     // Not multi-cluster: exactly kubectl on the hub.
     return spawnSync('kubectl', argv, { stdio: 'inherit' }).status ?? 1;

@@ -102,6 +102,7 @@ import {
 } from './binding-status.js';
 import { statusPatchChanges } from './status-change.js';
 import { healthInput, podlessReplicas } from './workload-health.js';
+import { clusterState, previousResult } from './cluster-state.js';
 import type { MemberWorkload } from './status-aggregate.js';
 import { parseTemplateKey, type TemplateKey } from './template-key.js';
 import type { TemplateKinds } from './template-kinds.js';
@@ -139,24 +140,6 @@ function previousClusters(b: ResourceBinding | undefined): string[] {
   for (const c of b?.spec.clusters ?? []) names.add(c.name);
   for (const s of b?.status?.aggregatedStatus ?? []) if (s.applied) names.add(s.clusterName);
   return [...names].sort();
-}
-
-function previousResult(b: ResourceBinding | undefined): ScheduleResult | undefined {
-  if (!b?.spec.clusters) return undefined;
-  // Bindings written before the spec carried it have it only in their status.
-  const waitingOf = new Map(
-    (b.status?.aggregatedStatus ?? []).map((s) => [s.clusterName, s.waitingForCapacity ?? 0]),
-  );
-  for (const c of b.spec.clusters)
-    if (c.waitingForCapacity !== undefined) waitingOf.set(c.name, c.waitingForCapacity);
-  const clusters = b.spec.clusters.map((c) => ({
-    cluster: c.name,
-    replicas: c.replicas ?? 0,
-    waiting: waitingOf.get(c.name) ?? 0,
-    reason: c.reason ?? '',
-    ...(c.affinityName ? { group: c.affinityName } : {}),
-  }));
-  return { clusters, waiting: b.status?.waitingForCapacity ?? 0, unplaced: 0, provision: [] };
 }
 
 /** Adds annotations to the pod template of a copy (kinds without one are left alone). */
@@ -284,40 +267,37 @@ export class BindingReconciler {
       const conn = m?.connection;
       const cur = withReplicas ? (base.get(name) ?? 0) : 0;
       const copy = kind.readyServes ? conn?.copyOf(key, key.name, key.namespace) : undefined;
-      // A kind without pods needs no capacity: one copy always fits.
-      let avail = podTemplate ? 0 : replicas;
-      let stuck = 0;
-      if (conn?.synced && podTemplate && conn.probeResult.ready) {
-        const selector = podSelectorOf(template) ?? {};
-        const pending = conn.pending.count(key.namespace, selector, spilloverMs, now);
-        // Our own pods not placed yet will take capacity the estimator still counts as free.
-        avail = Math.max(
-          0,
-          conn.estimator.maxReplicas(podTemplate as PodTemplateInput) - pending.pending,
-        );
-        // Replicas that cannot even get a pod (ReplicaFailure, e.g. a missing PriorityClass)
-        // are as stuck as unschedulable ones.
-        const podless = podlessReplicas(cur, healthInput(copy?.status), spilloverMs, now);
-        stuck = spilloverMs > 0 ? Math.min(cur, pending.unschedulableFor + podless) : 0;
-      }
-      const canProvision = m?.spec.spec.provisioning?.enabled === true;
-      const state: ClusterState = {
+      const measured = conn?.synced === true && podTemplate !== undefined && conn.probeResult.ready;
+      const copyReady =
+        copy?.status && kind.counts ? (kind.counts(copy.status).readyReplicas ?? 0) : undefined;
+      return clusterState({
         name,
         cur,
-        avail,
-        canProvision,
-        // A member that is not registered any more (or is being removed) is failed at once.
-        failed: !m || m.spec.metadata.deletionTimestamp !== undefined,
-        notReady: !conn?.probeResult.ready,
+        registered: m !== undefined && m.spec.metadata.deletionTimestamp === undefined,
+        ready: conn?.probeResult.ready === true,
         notReadySeconds: conn ? conn.notReadySeconds(now) : 0,
-        // A cluster that can provision keeps its waiting replicas while nodes are on the way;
-        // once its autoscaler refused, they follow the spill-over timeout like any others.
-        stuck:
-          canProvision && ecsProvision && requests.get(name)?.state.phase !== 'failed' ? 0 : stuck,
-      };
-      if (copy?.status && kind.counts)
-        return { ...state, ready: Math.min(cur, kind.counts(copy.status).readyReplicas ?? 0) };
-      return state;
+        canProvision: m?.spec.spec.provisioning?.enabled === true,
+        ecsProvision,
+        replicas,
+        hasPods: podTemplate !== undefined,
+        spilloverMs,
+        requestFailed: requests.get(name)?.state.phase === 'failed',
+        ...(measured
+          ? {
+              capacity: {
+                maxReplicas: conn.estimator.maxReplicas(podTemplate as PodTemplateInput),
+                pending: conn.pending.count(
+                  key.namespace,
+                  podSelectorOf(template) ?? {},
+                  spilloverMs,
+                  now,
+                ),
+                podless: podlessReplicas(cur, healthInput(copy?.status), spilloverMs, now),
+              },
+            }
+          : {}),
+        ...(copyReady !== undefined ? { copyReady } : {}),
+      });
     });
 
     let result: ScheduleResult;
