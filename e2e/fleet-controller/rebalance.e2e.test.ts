@@ -10,7 +10,13 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CustomObjectsApi, type V1Pod } from '@kubernetes/client-node';
 import { runFleetController, type FleetController } from '../../src/fleet/controller.js';
 import { fileLogger } from '../../src/runtime/logger.js';
-import { hub, kubeConfigFor, member } from '../fleet/index.js';
+import {
+  hub,
+  kubeConfigFor,
+  member,
+  restartFleetProcess,
+  stopFleetProcess,
+} from '../fleet/index.js';
 import { waitFor } from '../fleet/readiness.js';
 import { useFleet } from '../support/fleet.js';
 import { clients, deployment, ensureNamespace, podsOf } from '../support/kube.js';
@@ -87,8 +93,9 @@ const isReady = (p: V1Pod): boolean =>
 
 /** Ready, not terminating pods of the app in each member. */
 async function readyPods(app: string): Promise<{ idc: number; bj: number }> {
+  // A member that does not answer counts as 0 Ready: a sample can only err on the low side.
   const count = async (c: ReturnType<typeof idc>) =>
-    (await podsOf(clients(kubeConfigFor(c)).core, NS, app)).filter(isReady).length;
+    (await podsOf(clients(kubeConfigFor(c)).core, NS, app).catch(() => [])).filter(isReady).length;
   const [i, b] = await Promise.all([count(idc()), count(bj())]);
   return { idc: i, bj: b };
 }
@@ -112,7 +119,7 @@ function policy(app: string, enabled: boolean): string {
 }
 
 async function createApp(app: string, replicas: number): Promise<void> {
-  kubectl(hub(fleet.state).kubeconfigPath, ['apply', '-f', '-'], policy(app, app === 'home'));
+  kubectl(hub(fleet.state).kubeconfigPath, ['apply', '-f', '-'], policy(app, app !== 'fixed'));
   await clients(kubeConfigFor(hub(fleet.state))).apps.createNamespacedDeployment({
     namespace: NS,
     body: deployment(app, NS, replicas, { cpu: '4' }),
@@ -302,4 +309,111 @@ describe('WorkloadRebalancer', () => {
     );
     console.log(timeline.map((e) => `${e.t.toFixed(1)}s ${e.event}`).join('\n'));
   }, 240_000);
+});
+
+describe('a move that cannot finish', () => {
+  it('keeps the cloud replica while the IDC one is not Ready, and aborts when the IDC goes NotReady', async () => {
+    const hubKc = kubeConfigFor(hub(fleet.state));
+    const idcKc = clients(kubeConfigFor(idc()));
+    t0 = Date.now();
+    timeline.length = 0;
+    // Fill what the IDC has left with 1-CPU pods, so a 4-CPU replica fits only in the cloud.
+    const free = async () => {
+      const nodes = (await idcKc.core.listNode()).items;
+      const pods = (await idcKc.core.listPodForAllNamespaces()).items.filter(
+        (p) => p.spec?.nodeName && !['Succeeded', 'Failed'].includes(p.status?.phase ?? ''),
+      );
+      const cpu = (q: string | undefined) =>
+        q === undefined ? 0 : q.endsWith('m') ? Number(q.slice(0, -1)) / 1000 : Number(q);
+      const alloc = nodes.reduce((n, x) => n + cpu(x.status?.allocatable?.cpu), 0);
+      const used = pods.reduce(
+        (n, p) =>
+          n + (p.spec?.containers ?? []).reduce((m, c) => m + cpu(c.resources?.requests?.cpu), 0),
+        0,
+      );
+      return Math.floor(alloc - used);
+    };
+    const filler = await free();
+    await idcKc.apps.createNamespacedDeployment({
+      namespace: 'batch',
+      body: deployment('filler', 'batch', filler, { cpu: '1' }),
+    });
+    await waitFor('the IDC full', 60_000, async () => {
+      const pods = await podsOf(idcKc.core, 'batch', 'filler');
+      return pods.filter(isReady).length === filler;
+    });
+    await createApp('stall', 1);
+    await waitFor('stall Ready in the cloud', 60_000, async () => {
+      const p = await placement('stall');
+      return p.bj === 1 && p.idc === 0 && (await readyPods('stall')).bj === 1;
+    });
+
+    // Without its controller manager the IDC creates no pod for a raised copy: the move stalls.
+    await stopFleetProcess(fleet.state, 'cluster-idc-demo-controller-manager');
+    // The filler goes whole (no controller manager recreates or garbage-collects anything now).
+    await idcKc.apps.deleteNamespacedDeployment({ name: 'filler', namespace: 'batch' });
+    await idcKc.apps.deleteCollectionNamespacedReplicaSet({
+      namespace: 'batch',
+      labelSelector: 'app=filler',
+    });
+    await idcKc.core.deleteCollectionNamespacedPod({
+      namespace: 'batch',
+      labelSelector: 'app=filler',
+    });
+    mark('IDC controller manager stopped; filler deleted (the IDC has room)');
+    let lowest = Infinity;
+    const sample = async () => {
+      const r = await readyPods('stall');
+      lowest = Math.min(lowest, r.bj + r.idc);
+    };
+    await waitFor(
+      'a move of stall in flight',
+      60_000,
+      async () => {
+        await sample();
+        return (await binding('stall')).spec.rebalancing?.move !== undefined;
+      },
+      100,
+    );
+    mark(`move in flight: placement ${JSON.stringify(await placement('stall'))}`);
+
+    await stopFleetProcess(fleet.state, 'cluster-idc-demo-apiserver');
+    mark('IDC API server stopped');
+    await waitFor(
+      'the move aborted, the placement before it kept',
+      60_000,
+      async () => {
+        await sample();
+        const b = await binding('stall');
+        const p = await placement('stall');
+        return b.spec.rebalancing?.move === undefined && p.idc === 0 && p.bj === 1;
+      },
+      100,
+    );
+    mark('move aborted: placement idc 0 bj 1');
+    const events = await clients(hubKc).core.listNamespacedEvent({
+      namespace: NS,
+      fieldSelector: 'involvedObject.name=stall,reason=RebalanceAborted',
+    });
+    expect(events.items[0]?.message).toContain('is not Ready');
+    expect(lowest).toBeGreaterThanOrEqual(1);
+
+    restartFleetProcess(fleet.state, 'cluster-idc-demo-apiserver');
+    restartFleetProcess(fleet.state, 'cluster-idc-demo-controller-manager');
+    mark('IDC API server and controller manager restarted');
+    await waitFor(
+      'stall home in the IDC after all',
+      120_000,
+      async () => {
+        await sample();
+        const p = await placement('stall');
+        const r = await readyPods('stall');
+        return p.idc === 1 && p.bj === 0 && r.idc === 1 && r.bj === 0;
+      },
+      100,
+    );
+    mark('stall home: placement idc 1 bj 0');
+    expect(lowest).toBeGreaterThanOrEqual(1);
+    console.log(timeline.map((e) => `${e.t.toFixed(1)}s ${e.event}`).join('\n'));
+  }, 300_000);
 });
