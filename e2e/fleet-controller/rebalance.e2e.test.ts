@@ -312,7 +312,7 @@ describe('WorkloadRebalancer', () => {
 });
 
 describe('a move that cannot finish', () => {
-  it('keeps the cloud replica while the IDC one is not Ready, and aborts when the IDC goes NotReady', async () => {
+  it('keeps the cloud replica while the IDC one is not Ready; aborts when the IDC goes NotReady or the workload is scaled', async () => {
     const hubKc = kubeConfigFor(hub(fleet.state));
     const idcKc = clients(kubeConfigFor(idc()));
     t0 = Date.now();
@@ -398,21 +398,70 @@ describe('a move that cannot finish', () => {
     expect(events.items[0]?.message).toContain('is not Ready');
     expect(lowest).toBeGreaterThanOrEqual(1);
 
+    // The IDC answers again but still creates no pods: the next move stalls the same way.
     restartFleetProcess(fleet.state, 'cluster-idc-demo-apiserver');
+    mark('IDC API server restarted (controller manager still stopped)');
+    await waitFor(
+      'a second move of stall in flight',
+      60_000,
+      async () => {
+        await sample();
+        return (await binding('stall')).spec.rebalancing?.move !== undefined;
+      },
+      100,
+    );
+    mark(`second move in flight: placement ${JSON.stringify(await placement('stall'))}`);
+
+    // A scale-out during the move: the move is dropped and the scale lands on the placement
+    // before it, so exactly 2 replicas are placed (none lost, none doubled).
+    kubectl(hub(fleet.state).kubeconfigPath, [
+      'scale',
+      'deploy',
+      'stall',
+      `-n${NS}`,
+      '--replicas=2',
+    ]);
+    mark('stall scaled 1 -> 2 on the hub');
+    let placedAfterScale = { idc: 0, bj: 0 };
+    await waitFor(
+      'the move aborted by the scale',
+      60_000,
+      async () => {
+        await sample();
+        const b = await binding('stall');
+        placedAfterScale = await placement('stall');
+        return (
+          b.spec.rebalancing?.move === undefined &&
+          b.spec.clusters !== undefined &&
+          placedAfterScale.idc + placedAfterScale.bj === 2
+        );
+      },
+      100,
+    );
+    mark(`move aborted by the scale: placement ${JSON.stringify(placedAfterScale)}`);
+    const scaled = await clients(hubKc).core.listNamespacedEvent({
+      namespace: NS,
+      fieldSelector: 'involvedObject.name=stall,reason=RebalanceAborted',
+    });
+    expect(scaled.items.map((e) => e.message).join('\n')).toContain('the placement changed');
+
     restartFleetProcess(fleet.state, 'cluster-idc-demo-controller-manager');
-    mark('IDC API server and controller manager restarted');
+    mark('IDC controller manager restarted');
+    let highest = 0;
     await waitFor(
       'stall home in the IDC after all',
       120_000,
       async () => {
         await sample();
         const p = await placement('stall');
+        highest = Math.max(highest, p.idc + p.bj);
         const r = await readyPods('stall');
-        return p.idc === 1 && p.bj === 0 && r.idc === 1 && r.bj === 0;
+        return p.idc === 2 && p.bj === 0 && r.idc === 2 && r.bj === 0;
       },
       100,
     );
-    mark('stall home: placement idc 1 bj 0');
+    mark(`stall home: placement idc 2 bj 0 (at most ${highest} placed)`);
+    expect(highest).toBeLessThanOrEqual(3);
     expect(lowest).toBeGreaterThanOrEqual(1);
     console.log(timeline.map((e) => `${e.t.toFixed(1)}s ${e.event}`).join('\n'));
   }, 300_000);
