@@ -9,6 +9,7 @@
  *        [--tls-cert-file f --tls-key-file f [--tls-ca-file f]] [--manage-webhook-configuration=true]
  *        [--webhook-failure-policy Fail|Ignore]
  *   spillway register-member --hub-kubeconfig f --member-kubeconfig f --name <cluster id> [...]
+ *   spillway wait-for-apiserver [--kubeconfig f] [--timeout 300]
  * Without --kubeconfig it uses KUBECONFIG, ~/.kube/config or the in-cluster service account.
  */
 import { parseArgs } from 'node:util';
@@ -16,6 +17,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { runFleetController } from '../fleet/controller.js';
 import { runResourcePolicyController } from '../resourcepolicy/main.js';
 import { main as registerMember } from './register-member.js';
+import { main as waitForApiserver } from './wait-for-apiserver.js';
 import { createLogger, errorMessage, type Logger } from '../runtime/logger.js';
 
 function hubConfig(path: string | undefined): KubeConfig {
@@ -139,6 +141,7 @@ commands:
   fleet-controller             run the fleet controller against a hub
   resource-policy-controller   run the ResourcePolicy controller and its webhook in a cluster
   register-member              give the fleet controller a least-privilege identity in a member and register it on the hub
+  wait-for-apiserver           return once the kubeconfig's API server answers /readyz (an init container's job)
 `;
 
 export async function main(argv: string[]): Promise<void> {
@@ -150,6 +153,8 @@ export async function main(argv: string[]): Promise<void> {
       return resourcePolicyController(rest);
     case 'register-member':
       return registerMember(rest);
+    case 'wait-for-apiserver':
+      return waitForApiserver(rest);
     case '--help':
     case '-h':
     case 'help':
