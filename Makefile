@@ -11,7 +11,7 @@ STATE ?= .fleet/demo
 PREFIX ?= $(HOME)/.local
 PLUGIN_HINT = kubectl amc: run \`make install-plugin\` (links kubectl-amc into $(PREFIX)/bin; add it to PATH with \`export PATH=$(PREFIX)/bin:\$$PATH\`), then \`KUBECONFIG=$(STATE)/kubeconfigs/hub.yaml kubectl amc get pod -M -A\`
 
-.PHONY: all deps tools image e2e-real e2e-real-deps build lint typecheck unit e2e test fuzz chaos bench fleet-up fleet-down fleet-status demo install-plugin clean
+.PHONY: all deps tools image e2e-real e2e-real-deps build lint typecheck unit e2e test fuzz chaos bench bench-scale fleet-up fleet-down fleet-status demo install-plugin clean
 
 all: test
 
@@ -83,7 +83,13 @@ chaos: deps tools
 	$(TSX) e2e/chaos/run.ts
 
 bench: deps
-	for b in bench/*.bench.ts; do echo "== $$b"; $(TSX) --expose-gc $$b || exit 1; done
+	for b in $(filter-out bench/fleet-scale-many.bench.ts,$(wildcard bench/*.bench.ts)); do echo "== $$b"; $(TSX) --expose-gc $$b || exit 1; done
+
+# The fleet at scale (not in `make test`; long): N workloads over 3 members with thousands of
+# kwok nodes. BENCH_N=100 for a short run, BENCH_N=100,1000,3000 for the whole curve.
+BENCH_N ?= 100,1000
+bench-scale: deps tools
+	BENCH_N=$(BENCH_N) $(TSX) bench/fleet-scale-many.bench.ts
 
 fleet-up: deps tools
 	$(TSX) e2e/fleet/cli.ts up --topology $(TOPOLOGY) --state $(STATE)

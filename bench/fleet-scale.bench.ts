@@ -18,6 +18,7 @@ import {
   member,
 } from '../e2e/fleet/index.js';
 import { stopProcess } from '../e2e/fleet/processes.js';
+import { healthPortOf, requestsBetween, scrape, settle } from './controller-metrics.js';
 import { waitFor } from '../e2e/fleet/readiness.js';
 import { clients, deployment, ensureNamespace } from '../e2e/support/kube.js';
 import {
@@ -31,6 +32,8 @@ import {
 const SCALES = 20;
 const POLL_MS = 5;
 const NS = 'bench';
+const OTHERS_NS = 'bench-others';
+const OTHERS = Number(process.env.BENCH_OTHERS ?? 100);
 const stateDir = join(DEFAULT_STATE_ROOT, 'bench-scale');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -107,6 +110,53 @@ try {
     namespace: NS,
     body: deployment('direct', NS, 2, { cpu: '1m' }),
   });
+  // The other workloads, bound before anything is measured.
+  for (const c of [hubKc, kubeConfigFor(idc)]) await ensureNamespace(clients(c).core, OTHERS_NS);
+  kubectl(
+    hub(state).kubeconfigPath,
+    ['apply', '-f', '-'],
+    tieredPolicy({
+      name: 'others',
+      namespace: OTHERS_NS,
+      groups: [
+        ['idc', [idc.name]],
+        ['cloud', [bj.name]],
+      ],
+      selector: { kind: 'Deployment' },
+    }),
+  );
+  let nextOther = 0;
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (nextOther < OTHERS) {
+        const i = nextOther++;
+        await hubApps.createNamespacedDeployment({
+          namespace: OTHERS_NS,
+          body: deployment(`other-${i}`, OTHERS_NS, 1, { cpu: '1m' }),
+        });
+      }
+    }),
+  );
+  const othersStart = performance.now();
+  const copies = async () => {
+    const n = async (apps: AppsV1Api) =>
+      (await apps.listNamespacedDeployment({ namespace: OTHERS_NS }).catch(() => ({ items: [] })))
+        .items.length;
+    return (await n(idcApps)) + (await n(bjApps));
+  };
+  await waitFor(
+    `${OTHERS} other workloads bound`,
+    30 * 60_000,
+    async () => (await copies()) >= OTHERS,
+  );
+  console.log(
+    `${OTHERS} other workloads bound in ${((performance.now() - othersStart) / 1000).toFixed(1)} s`,
+  );
+
+  const port = await healthPortOf(controller);
+  const settled = await settle(port);
+  console.log(`controller idle ${(settled / 1000).toFixed(1)} s later`);
+
   const memberTotal = async () => {
     const get = (apps: AppsV1Api) =>
       apps.readNamespacedDeployment({ name: 'svc', namespace: NS }).then(
@@ -118,6 +168,7 @@ try {
   };
   await waitFor('first copy', 60_000, async () => (await memberTotal()) === 2);
 
+  const before = await scrape(port);
   const viaSpillway: number[] = [];
   const direct: number[] = [];
   for (let i = 0; i < SCALES; i++) {
@@ -136,10 +187,14 @@ try {
     );
     await sleep(300); // let the member settle, as between two user commands
   }
+  const after = await scrape(port);
+  const reqs = requestsBetween(before, after);
   const s = stats(viaSpillway);
   const d = stats(direct);
   const f = (x: number) => `${x.toFixed(0)} ms`;
-  console.log(`fleet scale latency over ${SCALES} scales (poll every ${POLL_MS} ms)`);
+  console.log(
+    `fleet scale latency over ${SCALES} scales (poll every ${POLL_MS} ms), ${OTHERS} other workloads bound`,
+  );
   console.log(
     `  hub scale -> member Deployments updated: median ${f(s.median)}, p90 ${f(s.p90)}, max ${f(s.max)}, mean ${f(s.mean)}`,
   );
@@ -147,6 +202,11 @@ try {
     `  baseline, direct member scale observed:  median ${f(d.median)}, p90 ${f(d.p90)}, max ${f(d.max)}, mean ${f(d.mean)}`,
   );
   console.log(`  ratio (median): ${(s.median / Math.max(1, d.median)).toFixed(1)}x`);
+  console.log(
+    `  controller during the scales: ${after.reconciles - before.reconciles} reconciles, ` +
+      `${reqs.total} API requests ${JSON.stringify(reqs.byVerb)}, ` +
+      `${(after.cpuSeconds - before.cpuSeconds).toFixed(1)} CPU s`,
+  );
 } finally {
   await stopProcess(controller);
   await fleetDown(stateDir);

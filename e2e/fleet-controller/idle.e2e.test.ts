@@ -2,8 +2,12 @@
  * No work when nothing changed: once a few workloads are placed (one spilled over two members,
  * one waiting for capacity, so its binding is re-checked every second, and a Service), the
  * controller sends no write request to any API server while nothing changes. Remembering what
- * it applied must not cost correctness: a copy deleted or edited in a member is put back.
+ * it applied must not cost correctness: a copy deleted or edited in a member is put back. A
+ * scale of one workload re-reads no other binding (the member's capacity in its status changes,
+ * which is not a change of the member), and API calls share kept-alive connections.
  */
+import https from 'node:https';
+import tls from 'node:tls';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { hub, kubeConfigFor, member } from '../fleet/index.js';
@@ -13,6 +17,7 @@ import { useFleetController } from '../support/controller-fixture.js';
 import { clients, deployment } from '../support/kube.js';
 import { kubectl, tieredPolicy } from '../support/spillway.js';
 import { countWrites, type WriteRequest } from '../support/write-counter.js';
+import { shareConnections } from '../../src/runtime/connections.js';
 
 const fleet = useFleet('idle', 'demo.yaml', { provisioner: false });
 const NS = 'quiet';
@@ -135,4 +140,62 @@ describe('no work when nothing changed', () => {
       async () => (await memberDeploy(idc(), 'api'))?.spec?.replicas === 6,
     );
   }, 120_000);
+  it('re-reads no other binding when one workload scales and member capacity changes', async () => {
+    /** GETs this process (the in-process controller) sends for api's binding during `f`. */
+    const apiReads = async (f: () => Promise<unknown>): Promise<string[]> => {
+      const reads: string[] = [];
+      const original = https.request;
+      (https as { request: typeof https.request }).request = ((...args: unknown[]) => {
+        const o = args[0] as { method?: string; path?: string };
+        if ((o.method ?? 'GET') === 'GET' && o.path?.includes('/resourcebindings/api-deployment'))
+          reads.push(o.path);
+        return (original as (...a: unknown[]) => ReturnType<typeof https.request>)(...args);
+      }) as typeof https.request;
+      try {
+        await f();
+      } finally {
+        (https as { request: typeof https.request }).request = original;
+      }
+      return reads;
+    };
+    const pause = (ms: number) => () => new Promise((r) => setTimeout(r, ms));
+    // api settles first (the test before scaled its copy by hand).
+    const quietBy = Date.now() + 60_000;
+    while (Date.now() < quietBy && (await apiReads(pause(4000))).length > 0);
+
+    const reads = await apiReads(async () => {
+      kubectl(hubKc(), ['scale', 'deploy', 'web', `-n${NS}`, '--replicas=4']);
+      await waitFor(
+        'web at 4 in idc',
+        30_000,
+        async () => (await memberDeploy(idc(), 'web'))?.status?.readyReplicas === 4,
+      );
+      // Two member probes (2 s apart in this fixture) write idc's new allocated CPU.
+      await pause(6000)();
+    });
+    expect(reads).toEqual([]);
+  }, 180_000);
+
+  it('sends API calls through one KubeConfig over kept-alive connections', async () => {
+    const opened = (shared: boolean) => async () => {
+      const kc = kubeConfigFor(hub(fleet.state));
+      if (shared) shareConnections(kc);
+      const core = kc.makeApiClient(CoreV1Api);
+      let sockets = 0;
+      const connect = tls.connect;
+      (tls as { connect: typeof tls.connect }).connect = ((...args: unknown[]) => {
+        sockets++;
+        return (connect as (...a: unknown[]) => tls.TLSSocket)(...args);
+      }) as typeof tls.connect;
+      try {
+        for (let i = 0; i < 10; i++) await core.readNamespace({ name: NS });
+      } finally {
+        (tls as { connect: typeof tls.connect }).connect = connect;
+      }
+      return sockets;
+    };
+    // The library alone opens a connection per call (the controller's own calls may add a few).
+    expect(await opened(false)()).toBeGreaterThanOrEqual(10);
+    expect(await opened(true)()).toBeLessThan(5);
+  }, 60_000);
 });

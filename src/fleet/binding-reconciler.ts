@@ -30,6 +30,7 @@ import type { AnyOverridePolicy } from '../api/override.js';
 import type { AnyPropagationPolicy } from '../api/policy.js';
 import { POLICY_DEFAULTS } from '../api/policy.js';
 import type { PodTemplateInput } from '../estimator/index.js';
+import { objectApi } from '../runtime/connections.js';
 import type { EventRecorder } from '../runtime/events.js';
 import { statusCode } from '../runtime/api-errors.js';
 import { errorMessage, type Logger } from '../runtime/logger.js';
@@ -500,8 +501,12 @@ export class BindingReconciler {
         const watched = kind.plural ? conn.copyOf(key, key.name, key.namespace) : undefined;
         if (!this.applied.unchanged(keyText, t.name, copy, watched)) {
           const sent = structuredClone(copy);
-          const outcome = await this.applyCopy(conn.kubeConfig, copy, template, (existing) =>
-            this.applied.unchanged(keyText, t.name, sent, existing),
+          const outcome = await this.applyCopy(
+            conn.kubeConfig,
+            copy,
+            template,
+            (existing) => this.applied.unchanged(keyText, t.name, sent, existing),
+            watched,
           );
           if (outcome === 'conflict') {
             conflicts.push(t.name);
@@ -851,26 +856,31 @@ export class BindingReconciler {
 
   /**
    * Server-side applies a copy unless the member has a foreign object of that name, or the
-   * member's object is still what the same apply gave last time (`unchanged`).
+   * member's object is still what the same apply gave last time (`unchanged`). `watched` is the
+   * member object from the copies watch, when there is one: it stands for a read, which saved
+   * one round trip of every scale (the apply itself is checked by the API server).
    */
   private async applyCopy(
     kc: KubeConfig,
     copy: TemplateObject,
     template: TemplateObject,
     unchanged: (existing: KubernetesObject) => boolean,
+    watched?: KubernetesObject,
   ): Promise<{ result?: KubernetesObject } | 'conflict' | 'unchanged'> {
-    const api = KubernetesObjectApi.makeApiClient(kc);
+    const api = objectApi(kc);
     const header = {
       apiVersion: copy.apiVersion,
       kind: copy.kind,
       metadata: { name: copy.metadata.name ?? '', namespace: copy.metadata.namespace ?? '' },
     };
-    let existing: KubernetesObject | undefined;
-    try {
-      existing = await api.read(header);
-    } catch (err) {
-      if (statusCode(err) !== 404) throw err;
-      if (copy.metadata.namespace) await ensureNamespace(api, copy.metadata.namespace);
+    let existing: KubernetesObject | undefined = watched;
+    if (!existing) {
+      try {
+        existing = await api.read(header);
+      } catch (err) {
+        if (statusCode(err) !== 404) throw err;
+        if (copy.metadata.namespace) await ensureNamespace(api, copy.metadata.namespace);
+      }
     }
     const own = ownershipOf(
       existing as { metadata?: { labels?: Record<string, string> } } | undefined,
@@ -904,7 +914,7 @@ export class BindingReconciler {
     const conn = this.deps.members.get(member)?.connection;
     if (!conn) return;
     if (!conn.probeResult.ready) throw new Error(`member ${member} is not reachable`);
-    const api = KubernetesObjectApi.makeApiClient(conn.kubeConfig);
+    const api = objectApi(conn.kubeConfig);
     const header = {
       apiVersion: key.apiVersion,
       kind: key.kind,

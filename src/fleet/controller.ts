@@ -23,6 +23,7 @@ import { POLICY_GROUP, POLICY_VERSION, type AnyPropagationPolicy } from '../api/
 import { statusCode } from '../runtime/api-errors.js';
 import { EventRecorder } from '../runtime/events.js';
 import { startHealthServer, type HealthServer } from '../runtime/health.js';
+import { shareConnections, registerRequestMetric } from '../runtime/connections.js';
 import { WatchedCache } from '../runtime/informer.js';
 import { LeaderElector } from '../runtime/leader.js';
 import { createLogger, errorMessage, type Logger } from '../runtime/logger.js';
@@ -87,6 +88,8 @@ export async function runFleetController(
 ): Promise<FleetController> {
   let elector: LeaderElector | undefined;
   const leaderElection = options.leaderElection ?? true;
+  // Kept-alive connections under the fence, so the fence still sees every write.
+  shareConnections(options.hub);
   // Every write goes through a fenced config: none leaves a replica without a fresh lease. The
   // elector alone keeps the unfenced one (its lease writes are how it gets one).
   const opts = {
@@ -95,6 +98,7 @@ export async function runFleetController(
   };
   const logger = opts.logger ?? createLogger('fleet-controller');
   const registry = newRegistry();
+  registerRequestMetric(registry);
   const cm = newControllerMetrics(registry);
   const metrics = new FleetMetrics(registry);
   const recorder = new EventRecorder(opts.hub, 'spillway-fleet-controller', logger);

@@ -15,6 +15,7 @@ import {
   type KubernetesObject,
 } from '@kubernetes/client-node';
 import { FLEET_GROUP, FLEET_VERSION, type ResourceBinding } from '../api/fleet.js';
+import { objectApi } from '../runtime/connections.js';
 import { errorMessage, type Logger } from '../runtime/logger.js';
 import {
   DEPENDENCIES_ANNOTATION,
@@ -118,7 +119,7 @@ export class DependencySyncer {
         report.pending = true;
         continue;
       }
-      const api = KubernetesObjectApi.makeApiClient(conn.kubeConfig);
+      const api = objectApi(conn.kubeConfig);
       for (const [key, hubObj] of wanted) {
         const kind = key.split('/')[0] as DependencyKind;
         try {
@@ -224,7 +225,7 @@ export class DependencySyncer {
     // A member no longer registered holds nothing we can reach; forget it.
     if (!conn) return !this.members.get(cluster);
     if (!conn.probeResult.ready) return false;
-    const api = KubernetesObjectApi.makeApiClient(conn.kubeConfig);
+    const api = objectApi(conn.kubeConfig);
     let done = true;
     for (const kind of DEPENDENCY_KINDS) {
       try {

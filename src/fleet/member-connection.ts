@@ -19,6 +19,7 @@ import {
 } from '@kubernetes/client-node';
 import { Estimator, podKey } from '../estimator/index.js';
 import type { NodeInput, PodInput } from '../estimator/index.js';
+import { shareConnections } from '../runtime/connections.js';
 import { ListWatchStream } from '../runtime/stream.js';
 import { WatchedCache } from '../runtime/informer.js';
 import { errorMessage, type Logger } from '../runtime/logger.js';
@@ -73,6 +74,7 @@ export class MemberConnection {
   ) {
     const kc = new KubeConfig();
     kc.loadFromString(kubeconfigYaml);
+    shareConnections(kc);
     this.kubeConfig = fenceWrites(kc, mayWrite);
     this.core = this.kubeConfig.makeApiClient(CoreV1Api);
     this.apps = this.kubeConfig.makeApiClient(AppsV1Api);

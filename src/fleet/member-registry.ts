@@ -51,6 +51,16 @@ export interface RegisteredMember {
   error?: string;
 }
 
+/** What of a MemberCluster placement and the reconcilers read: not its status. */
+function placementView(mc: MemberCluster): string {
+  return JSON.stringify([
+    mc.metadata.generation,
+    mc.metadata.labels ?? {},
+    mc.metadata.deletionTimestamp ?? null,
+    mc.metadata.finalizers ?? [],
+  ]);
+}
+
 export class MemberRegistry {
   private readonly cache: WatchedCache<KubernetesObject>;
   private readonly members = new Map<string, RegisteredMember & { secretVersion?: string }>();
@@ -85,9 +95,22 @@ export class MemberRegistry {
       logger,
       resyncMs: 30_000,
     });
+    // Our own status writes (capacity, probe time) are update events too, and every workload
+    // is re-queued when members change: only what placement reads (spec, labels, deletion)
+    // counts as a change. A status write after each scale re-queued every binding on the hub.
+    const seen = new Map<string, string>();
     this.cache.on((obj, event) => {
-      if (event !== 'resync')
-        void this.sync(asMember(obj), event === 'delete').then(() => this.events.membersChanged());
+      if (event === 'resync') return;
+      const mc = asMember(obj);
+      const name = mc.metadata.name ?? '';
+      const before = seen.get(name);
+      const now = placementView(mc);
+      if (event === 'delete') seen.delete(name);
+      else seen.set(name, now);
+      const changed = event !== 'update' || before !== now;
+      void this.sync(mc, event === 'delete').then(() => {
+        if (changed) this.events.membersChanged();
+      });
     });
   }
 

@@ -5,7 +5,6 @@
  */
 import {
   CustomObjectsApi,
-  KubernetesObjectApi,
   PatchStrategy,
   type KubeConfig,
   type KubernetesObject,
@@ -27,6 +26,7 @@ import {
   type RequestAction,
   type RequestState,
 } from './provisioning.js';
+import { objectApi } from '../runtime/connections.js';
 import { statusCode } from '../runtime/api-errors.js';
 
 interface RawRequest {
@@ -78,7 +78,7 @@ export async function syncRequest(
   if (action === 'recreate')
     await deleteRequest(kc, ask.namespace, provisioningName(ask.bindingName));
   if (action === 'create' || action === 'recreate') {
-    const api = KubernetesObjectApi.makeApiClient(kc);
+    const api = objectApi(kc);
     await api.patch(
       podTemplateManifest(ask) as unknown as KubernetesObject,
       undefined,
@@ -128,7 +128,7 @@ export async function deleteRequests(
     if (notServed(err)) return;
     throw err;
   }
-  const api = KubernetesObjectApi.makeApiClient(kc);
+  const api = objectApi(kc);
   for (const name of names) {
     await deleteRequest(kc, namespace, name);
     await api

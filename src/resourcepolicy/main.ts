@@ -23,6 +23,7 @@ import {
 import { Estimator } from '../estimator/index.js';
 import { EventRecorder } from '../runtime/events.js';
 import { startHealthServer, type HealthServer } from '../runtime/health.js';
+import { shareConnections, registerRequestMetric } from '../runtime/connections.js';
 import { WatchedCache } from '../runtime/informer.js';
 import { LeaderElector } from '../runtime/leader.js';
 import { createLogger, type Logger } from '../runtime/logger.js';
@@ -116,7 +117,8 @@ export async function runResourcePolicyController(
   const registry = opts.registry ?? newRegistry();
   const cm = newControllerMetrics(registry);
   const metrics = newResourcePolicyMetrics(registry);
-  const kc = opts.kubeConfig;
+  const kc = shareConnections(opts.kubeConfig);
+  registerRequestMetric(registry);
   const core = kc.makeApiClient(CoreV1Api);
   const custom = kc.makeApiClient(CustomObjectsApi);
   const estimator = new Estimator();
