@@ -77,6 +77,22 @@ build_pause() {
   log "pause: built in $out"
 }
 
+# CoreDNS of COREDNS_VERSION with only the plugins the real node's Corefile uses
+# (hack/coredns/main.go), keyed by the version and that file's hash.
+build_coredns() {
+  local sum; sum=$(sha256sum "$here/coredns/main.go" | cut -c1-12)
+  local out="$cache/bin/coredns-$COREDNS_VERSION-$sum"
+  if have "$out" coredns; then log "coredns $COREDNS_VERSION: cached in $out"; return; fi
+  local mod="$cache/src/coredns-$COREDNS_VERSION-$sum"
+  log "coredns $COREDNS_VERSION: building (bind, errors, cache, template, kubernetes)"
+  mkdir -p "$mod" "$out.tmp"
+  cp "$here/coredns/main.go" "$mod/main.go"
+  printf 'module spillway.local/coredns\n\ngo 1.24.0\n\nrequire github.com/coredns/coredns %s\n' "$COREDNS_VERSION" >"$mod/go.mod"
+  (cd "$mod" && go build -trimpath -ldflags "-s -w" -o "$out.tmp/coredns" .)
+  rm -rf "$out"; mv "$out.tmp" "$out"
+  log "coredns $COREDNS_VERSION: done"
+}
+
 build_simple() { # build_simple NAME VERSION PACKAGE BINARY
   local name=$1 version=$2 pkg=$3 bin=$4
   local out="$cache/bin/$name-$version"
@@ -98,7 +114,7 @@ for t in $want; do
     helm) build_simple helm "$HELM_VERSION" helm.sh/helm/v3/cmd/helm helm ;;
     node) build_node ;;
     pause) build_pause ;;
-    coredns) build_simple coredns "$COREDNS_VERSION" github.com/coredns/coredns coredns ;;
+    coredns) build_coredns ;;
     kubeconform) build_simple kubeconform "$KUBECONFORM_VERSION" github.com/yannh/kubeconform/cmd/kubeconform kubeconform ;;
     *) echo "unknown tool $t" >&2; exit 2 ;;
   esac

@@ -2,7 +2,8 @@
 # What the local fleet's real node needs (make e2e-real; root): Debian packages for containers
 # (containerd, runc, the CNI plugins, iptables for kube-proxy, umoci for the pause image,
 # conntrack) and the cached binaries (hack/build-tools.sh node pause coredns: kubelet and
-# kube-proxy of KUBE_VERSION, the pause binary, CoreDNS of COREDNS_VERSION).
+# kube-proxy of KUBE_VERSION, the pause binary, CoreDNS of COREDNS_VERSION with the plugins the
+# node uses).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 missing=()

@@ -12,7 +12,15 @@
  * are machine-wide. Root only. Test and demo infrastructure, not product.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import {
   CoreV1Api,
@@ -81,19 +89,24 @@ export interface RealNodeBinaries {
 export function realNodeBinaries(): RealNodeBinaries {
   const v = pinnedVersions();
   const bin = join(cacheDir(), 'bin');
-  const pauseDir = readdirSync(bin)
-    .filter((d) => d.startsWith('pause-'))
-    .sort()
-    .pop();
+  // Keyed by a source hash as well (hack/build-tools.sh): the newest build of each.
+  const newest = (prefix: string) =>
+    readdirSync(bin)
+      .filter((d) => d.startsWith(prefix) && !d.endsWith('.tmp'))
+      .map((d) => ({ d, t: statSync(join(bin, d)).mtimeMs }))
+      .sort((a, b) => a.t - b.t)
+      .pop()?.d;
+  const pauseDir = newest('pause-');
+  const corednsDir = newest(`coredns-${v.COREDNS_VERSION ?? ''}-`);
   const b: RealNodeBinaries = {
     containerd: '/usr/bin/containerd',
     kubelet: join(bin, `kube-node-${v.KUBE_VERSION ?? ''}`, 'kubelet'),
     kubeProxy: join(bin, `kube-node-${v.KUBE_VERSION ?? ''}`, 'kube-proxy'),
-    coredns: join(bin, `coredns-${v.COREDNS_VERSION ?? ''}`, 'coredns'),
-    pause: pauseDir ? join(bin, pauseDir, 'pause') : '',
+    coredns: join(bin, corednsDir ?? `coredns-${v.COREDNS_VERSION ?? ''}-<hash>`, 'coredns'),
+    pause: join(bin, pauseDir ?? 'pause-<hash>', 'pause'),
   };
   const need = [...Object.values(b), '/usr/bin/runc', '/usr/bin/ctr', '/usr/lib/cni/bridge'];
-  const missing = need.filter((p) => !p || !existsSync(p));
+  const missing = need.filter((p) => !existsSync(p));
   if (missing.length > 0)
     throw new Error(
       `the real node needs ${missing.join(', ')}: run \`make e2e-real-deps\` (Debian packages and hack/build-tools.sh node pause coredns)`,
