@@ -11,6 +11,8 @@
 #   base/node-<node version>-bookworm.tar   the stand-in base root file system (cached)
 #   spillway-<tag>.oci.tar                  the built image as an OCI archive (`ctr images import`)
 # Usage: hack/build-image.sh [TAG]   (TAG defaults to package.json's version)
+# SPILLWAY_IMAGE_BUILD_ID=<id> stamps the image with the label dev.spillway.build-id=<id>: a
+# rebuild from the same sources then yields a different image ID (the upgrade test uses it).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
@@ -84,13 +86,23 @@ if [ -s "$bundle" ]; then
   trust=(-v "$bundle:$bundle:ro" -v "$dir/npmrc:/root/.npmrc:ro")
 fi
 
+labels=()
+[ -n "${SPILLWAY_IMAGE_BUILD_ID:-}" ] && labels=(--label "dev.spillway.build-id=$SPILLWAY_IMAGE_BUILD_ID")
+
 log "buildah bud $image:$tag"
 # --network host: the RUN steps reach npm's registry and Debian's archive through the host's
 # network (no CNI network of buildah's own, nothing left behind).
-"${bah[@]}" bud --pull=never --network host --layers "${trust[@]}" -t "$image:$tag" -f "$repo/Dockerfile" "$repo"
+"${bah[@]}" bud --pull=never --network host --layers "${trust[@]}" "${labels[@]}" -t "$image:$tag" -f "$repo/Dockerfile" "$repo"
 
 out="$dir/spillway-$tag.oci.tar"
-rm -f "$out"
+id=$("${bah[@]}" inspect --type image --format '{{.FromImageID}}' "$image:$tag")
+# The archive of this very image exists already (nothing changed since the last build).
+if [ -s "$out" ] && [ "$(cat "$out.id" 2>/dev/null)" = "$id" ]; then
+  log "image $image:$tag unchanged: $out"
+  exit 0
+fi
+rm -f "$out" "$out.id"
 "${bah[@]}" push "$image:$tag" "oci-archive:$out:$image:$tag"
+echo "$id" >"$out.id"
 size=$("${bah[@]}" images --format '{{.Size}}' "$image:$tag")
 log "image $image:$tag: $size unpacked, $(du -h "$out" | cut -f1) archive at $out"

@@ -5,8 +5,6 @@
  * must load and evaluate without error.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { hub, kubeConfigFor, member } from '../fleet/index.js';
@@ -26,8 +24,8 @@ import {
   type ResourcePolicyController,
 } from '../../src/resourcepolicy/main.js';
 import { silentLogger } from '../../src/runtime/logger.js';
-import { CHARTS, applyWebScenario, kubectl, renderChart } from './support.js';
-import { Prometheus } from './prometheus.js';
+import { applyWebScenario, kubectl, renderChart } from './support.js';
+import { Prometheus, chartDashboardQueries } from './prometheus.js';
 
 const fleet = useFleet('prometheus', 'demo.yaml', { scaleUpDelaySeconds: 3 });
 const hubPath = () => hub(fleet.state).kubeconfigPath;
@@ -60,23 +58,7 @@ async function chartRuleGroups(chart: string): Promise<RuleGroup[]> {
   return rule.spec.groups;
 }
 
-interface Panel {
-  title: string;
-  targets: { expr: string }[];
-}
-
-/** Every panel query of a dashboard, with template variables as Grafana fills them for "All". */
-function dashboardQueries(file: string): { panel: string; expr: string }[] {
-  const d = JSON.parse(readFileSync(join(CHARTS, file), 'utf8')) as { panels: Panel[] };
-  return d.panels.flatMap((p) =>
-    p.targets.map((t) => ({ panel: p.title, expr: t.expr.replaceAll('$job', '.+') })),
-  );
-}
-
-const QUERIES = [
-  ...dashboardQueries('spillway-hub/dashboards/spillway-fleet.json'),
-  ...dashboardQueries('spillway-member/dashboards/spillway-resource-policy.json'),
-];
+const QUERIES = chartDashboardQueries();
 
 beforeAll(async () => {
   const hubKc = kubeConfigFor(hub(fleet.state));

@@ -3,11 +3,12 @@
  * loopback targets every second, rule files, a free loopback port; stopped by pid.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { REPO_ROOT } from '../fleet/index.js';
 
 export const PROMETHEUS_BIN = '/usr/bin/prometheus';
 
@@ -21,6 +22,39 @@ export function freePort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
+}
+
+interface Panel {
+  title: string;
+  targets: { expr: string }[];
+}
+
+/**
+ * Every panel query of both charts' Grafana dashboards, with the `$job` variable as Grafana
+ * fills it for "All".
+ */
+export function chartDashboardQueries(): { panel: string; expr: string }[] {
+  return [
+    'spillway-hub/dashboards/spillway-fleet.json',
+    'spillway-member/dashboards/spillway-resource-policy.json',
+  ].flatMap((file) => {
+    const d = JSON.parse(readFileSync(join(REPO_ROOT, 'charts', file), 'utf8')) as {
+      panels: Panel[];
+    };
+    return d.panels.flatMap((p) =>
+      p.targets.map((t) => ({ panel: p.title, expr: t.expr.replaceAll('$job', '.+') })),
+    );
+  });
+}
+
+function scrapeConfig(job: string, target: number | string | string[]): object {
+  const targets =
+    typeof target === 'number'
+      ? [`127.0.0.1:${target}`]
+      : Array.isArray(target)
+        ? target
+        : [target];
+  return { job_name: job, static_configs: [{ targets }] };
 }
 
 export interface PromQueryResult {
@@ -37,11 +71,11 @@ export class Prometheus {
   ) {}
 
   /**
-   * Starts Prometheus scraping job name -> 127.0.0.1:port (or a `host:port` target, e.g. a
-   * ClusterIP of the local fleet's real node), with the given rule groups.
+   * Starts Prometheus scraping job name -> 127.0.0.1:port or `host:port` targets (e.g. the
+   * pod addresses behind a Service of the local fleet's real node), with the given rule groups.
    */
   static async start(
-    jobs: Record<string, number | string>,
+    jobs: Record<string, number | string | string[]>,
     ruleGroups: unknown[],
   ): Promise<Prometheus> {
     if (!existsSync(PROMETHEUS_BIN))
@@ -53,10 +87,7 @@ export class Prometheus {
       stringify({
         global: { scrape_interval: '1s', evaluation_interval: '1s' },
         rule_files: [join(dir, 'rules.yaml')],
-        scrape_configs: Object.entries(jobs).map(([job, port]) => ({
-          job_name: job,
-          static_configs: [{ targets: [typeof port === 'number' ? `127.0.0.1:${port}` : port] }],
-        })),
+        scrape_configs: Object.entries(jobs).map(([job, target]) => scrapeConfig(job, target)),
       }),
     );
     const port = await freePort();

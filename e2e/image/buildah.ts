@@ -25,6 +25,22 @@ export function imageArchive(): string {
   return join(STORE, `spillway-${version}.oci.tar`);
 }
 
+/**
+ * Builds the image again from the Dockerfile (hack/build-image.sh, cached layers) as
+ * `<repository>:<tag>`, stamped with `buildId` so its image ID differs from every other build;
+ * returns the OCI archive.
+ */
+export function rebuildImage(tag: string, buildId: string): { image: string; archive: string } {
+  execFileSync('bash', [join(REPO_ROOT, 'hack', 'build-image.sh'), tag], {
+    env: { ...process.env, SPILLWAY_IMAGE_BUILD_ID: buildId },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  return {
+    image: `${IMAGE.slice(0, IMAGE.lastIndexOf(':'))}:${tag}`,
+    archive: join(STORE, `spillway-${tag}.oci.tar`),
+  };
+}
+
 const STORAGE_FLAGS = [
   '--root',
   join(STORE, 'storage'),

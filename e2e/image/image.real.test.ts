@@ -1,7 +1,7 @@
 /**
  * The image `make image` built from the Dockerfile (buildah): what a container runtime runs
  * (user, workdir, entrypoint), what is in it, and that both controllers start from it against
- * real API servers. Run by `make e2e-real` (it needs `make image`), not by `make test`.
+ * real API servers. Run by `make e2e-real` (it needs `make image`; part of `make test` as root).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { chmodSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';

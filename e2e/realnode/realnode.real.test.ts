@@ -1,8 +1,9 @@
 /**
  * The local fleet's real node (containerd + kubelet + kube-proxy + CoreDNS beside kwok nodes):
  * what pods rely on from a real kubelet, the spillway-member chart from the image `make image`
- * built running Ready on it, and tear-down leaving the machine as it found it.
- * Root only; run by `make e2e-real`, not by `make test`.
+ * built running Ready on it (Prometheus scraping it: e2e/hub/walkthrough.real.test.ts), the
+ * seed's first ResourcePolicy scenario through it, and tear-down leaving the machine as it found it.
+ * Root only; run by `make e2e-real` (part of `make test` as root).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
@@ -19,10 +20,10 @@ import {
   type FleetState,
 } from '../fleet/index.js';
 import { REAL_NODE_LABEL, REAL_NODE_NETWORK, importImage } from '../fleet/realnode.js';
-import { isRunning, rssBytes } from '../fleet/processes.js';
+import { isRunning } from '../fleet/processes.js';
+import { podFigures, podRestarts } from '../support/pod-figures.js';
 import { waitFor } from '../fleet/readiness.js';
 import { CHARTS, helm } from '../charts/support.js';
-import { Prometheus } from '../charts/prometheus.js';
 import {
   byPool,
   isRunningPod,
@@ -195,16 +196,12 @@ req.end(body);`;
     const spillway = pods.items.filter((p) => p.metadata?.name?.startsWith('spillway-member'));
     expect(spillway).toHaveLength(2);
     for (const p of spillway) {
-      const ready = p.status?.conditions?.find((c) => c.type === 'Ready');
-      expect(ready?.status).toBe('True');
-      const started = new Date(p.metadata?.creationTimestamp ?? 0).getTime();
-      const readyAt = new Date(ready?.lastTransitionTime ?? 0).getTime();
+      expect(p.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+      expect(podRestarts(p)).toBe(0);
       // The figures the install is judged by, printed for the record (not asserted).
+      const f = podFigures(p);
       console.log(
-        `${p.metadata?.name}: created to Ready ${((readyAt - started) / 1000).toFixed(1)}s, RSS ${(
-          podRss(p) /
-          2 ** 20
-        ).toFixed(0)} MiB`,
+        `figure ${f.pod}: created to Ready ${f.readySeconds.toFixed(1)}s, RSS ${(f.rssBytes / 2 ** 20).toFixed(0)} MiB`,
       );
     }
     const lease = await kubeConfigFor(member(state, ALIAS))
@@ -217,29 +214,6 @@ req.end(body);`;
     const holder = lease.spec?.holderIdentity ?? '';
     expect(spillway.some((p) => holder.startsWith(`${p.metadata?.name ?? '?'}_`))).toBe(true);
   }, 300_000);
-
-  it('Prometheus (the Debian package) scrapes the Helm-installed controllers through their Service', async () => {
-    const svc = await core.readNamespacedService({
-      name: 'spillway-member',
-      namespace: 'spillway-system',
-    });
-    const port = svc.spec?.ports?.find((p) => p.name === 'metrics')?.port;
-    const target = `${svc.spec?.clusterIP ?? '?'}:${port ?? 0}`;
-    const prometheus = await Prometheus.start({ 'spillway-member': target }, []);
-    try {
-      for (const expr of [
-        'up{job="spillway-member"} == 1',
-        // Spillway's own series, through the Service from whichever replica answered.
-        'count({job="spillway-member", __name__=~"spillway_.+"}) > 0',
-      ])
-        await waitFor(`${expr} through ${target}`, 60_000, async () => {
-          const r = await prometheus.query(expr);
-          return r.status === 'success' && (r.data?.result.length ?? 0) > 0;
-        });
-    } finally {
-      await prometheus.stop();
-    }
-  }, 120_000);
 
   it('the seed ResourcePolicy scenario through the Helm-installed webhook and controller', async () => {
     // seeds' scenario 1, verbatim (pool IDs adapted as in the topology): pool A before pool B.
@@ -283,26 +257,3 @@ req.end(body);`;
     expect(machineSnapshot()).toEqual(before);
   }, 180_000);
 });
-
-/** Resident memory of the pod's processes (its containers, not the pause sandbox). */
-function podRss(p: V1Pod): number {
-  const uid = p.metadata?.uid ?? '';
-  const root = '/sys/fs/cgroup/pids/kubepods';
-  const found: string[] = [];
-  const walk = (dir: string) => {
-    if (!existsSync(dir)) return;
-    for (const e of readdirSync(dir, { withFileTypes: true }))
-      if (e.isDirectory()) {
-        if (e.name === `pod${uid}`) found.push(join(dir, e.name));
-        else walk(join(dir, e.name));
-      }
-  };
-  walk(root);
-  let total = 0;
-  for (const pod of found)
-    for (const c of readdirSync(pod, { withFileTypes: true }).filter((e) => e.isDirectory()))
-      for (const pid of readFileSync(join(pod, c.name, 'cgroup.procs'), 'utf8').split('\n'))
-        if (pid && !readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('pause'))
-          total += rssBytes(Number(pid));
-  return total;
-}
