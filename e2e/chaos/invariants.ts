@@ -62,7 +62,7 @@ export const INVARIANTS = {
   copiesMatch: 'member copies match the binding exactly (replicas, pod template, binding mark)',
   noOrphanCopy: 'no member copy without a binding',
   noStrayObject: 'no Spillway object in a member that no template asks for',
-  readyPods: 'after settling, Ready pods per workload equal its replicas',
+  readyPods: "after settling, Ready pods of each workload's copies equal its replicas",
   noDoubling:
     "at every sampled moment, no workload runs more pods than its replicas plus a rolling update's surge",
   noRepeatedErrors: 'after settling, no error or warning repeats in the controller log',
@@ -165,11 +165,27 @@ export function checkStrayObjects(s: FleetSnapshot): Violation[] {
     }));
 }
 
-/** After settling: Ready, non-terminating pods of each workload, over all members, equal replicas. */
+/**
+ * Pods of a copy that no longer exists (its ReplicaSet still names the deleted copy as owner):
+ * the member's garbage collector's to remove, not replicas of the workload. After a member's API
+ * server restarts, its kube-controller-manager's collector can take minutes to get to them.
+ */
+export function orphanPods(s: Pick<FleetSnapshot, 'pods' | 'copies'>): PodView[] {
+  const liveCopies = new Set(s.copies.map((c) => c.uid));
+  return s.pods.filter(
+    (p) => !p.terminating && p.deploymentUid !== undefined && !liveCopies.has(p.deploymentUid),
+  );
+}
+
+/**
+ * After settling: Ready, non-terminating pods of each workload's copies, over all members, equal
+ * its replicas (pods of a deleted copy are counted apart, see orphanPods).
+ */
 export function checkReadyPods(s: FleetSnapshot): Violation[] {
   const ready = new Map<string, number>();
+  const orphans = new Set(orphanPods(s));
   for (const p of s.pods)
-    if (p.ready && !p.terminating)
+    if (p.ready && !p.terminating && !orphans.has(p))
       ready.set(key(p.namespace, p.app), (ready.get(key(p.namespace, p.app)) ?? 0) + 1);
   const out: Violation[] = [];
   for (const t of s.templates) {
@@ -202,12 +218,11 @@ export function checkDoubling(
   s: Pick<FleetSnapshot, 'pods' | 'copies'>,
   peak: ReadonlyMap<string, number>,
 ): Violation[] {
-  const liveCopies = new Set(s.copies.map((c) => c.uid));
+  const orphans = new Set(orphanPods(s));
   const live = new Map<string, number>();
   const copiesOf = new Map<string, Set<string>>();
   for (const p of s.pods) {
-    if (p.terminating) continue;
-    if (p.deploymentUid !== undefined && !liveCopies.has(p.deploymentUid)) continue;
+    if (p.terminating || orphans.has(p)) continue;
     const k = key(p.namespace, p.app);
     live.set(k, (live.get(k) ?? 0) + 1);
     copiesOf.set(k, (copiesOf.get(k) ?? new Set()).add(p.cluster));

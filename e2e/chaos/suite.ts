@@ -46,6 +46,7 @@ import {
   checkDoubling,
   checkRepeatedErrors,
   checkSettled,
+  orphanPods,
   parseLog,
   type Violation,
 } from './invariants.js';
@@ -113,6 +114,8 @@ export interface ChaosReport {
   /** Leader kills: ms from the kill until another replica held the lease. */
   takeoverMs: number[];
   samples: number;
+  /** Per settled round: pods of deleted copies the members' garbage collectors had not removed. */
+  orphanPods: number[];
   violations: Violation[];
   extraViolations: string[];
   proxy: FaultProxy['stats'];
@@ -205,6 +208,7 @@ class ChaosRun {
       settleMs: [],
       takeoverMs: [],
       samples: 0,
+      orphanPods: [],
       violations: [],
       extraViolations: [],
       proxy: proxy.stats,
@@ -484,6 +488,8 @@ class ChaosRun {
           return false;
         }
         last = checkSettled(s);
+        this.noteUnsettled(last);
+        if (last.length === 0) this.report.orphanPods.push(orphanPods(s).length);
         return last.length === 0;
       });
     } catch {
@@ -491,6 +497,12 @@ class ChaosRun {
       return Date.now() - from;
     }
     return Date.now() - from;
+  }
+
+  /** What still differed a moment ago, for the log when settling takes long. */
+  private lastUnsettled: Violation[] = [];
+  private noteUnsettled(v: Violation[]): void {
+    if (v.length > 0) this.lastUnsettled = v;
   }
 
   // ---- faults --------------------------------------------------------------------------------
@@ -650,9 +662,19 @@ class ChaosRun {
     const fault = this.runFault(kind);
     await Promise.all([applyAll, fault]);
     const faultEnd = Date.now();
+    this.lastUnsettled = [];
     const ms = await this.settle(faultEnd);
     this.report.settleMs.push(ms);
-    this.opts.log(`settled ${Math.round(ms / 1000)}s after the fault`);
+    this.opts.log(
+      `settled ${Math.round(ms / 1000)}s after the fault${
+        ms > 30_000
+          ? `; last waiting for: ${this.lastUnsettled
+              .map((v) => v.message)
+              .slice(0, 3)
+              .join('; ')}`
+          : ''
+      }`,
+    );
     await this.resetPeaks();
   }
 
@@ -861,6 +883,7 @@ export function formatReport(r: ChaosReport): string {
     `network proxy: ${r.proxy.connections} connections, ${r.proxy.delayedChunks} delayed chunks, ${r.proxy.dropped} dropped, ${r.proxy.reset} reset`,
     `leader takeover after a leader kill or pause: median ${s(median(r.takeoverMs))}, max ${s(Math.max(0, ...r.takeoverMs))} (${r.takeoverMs.length})`,
     `time to settle after a round's last fault: median ${s(median(r.settleMs))}, max ${s(Math.max(0, ...r.settleMs))} (${r.settleMs.length} rounds)`,
+    `pods of deleted copies not yet collected by the member (not counted as replicas), per round: ${r.orphanPods.join(', ')}`,
     `controller RSS at the end: ${r.controllerRssBytes.map((b) => `${Math.round(b / 2 ** 20)} MiB`).join(', ')}`,
   ];
   const all = [

@@ -7,6 +7,7 @@ import {
   checkRepeatedErrors,
   checkSettled,
   checkStrayObjects,
+  orphanPods,
   parseLog,
   type CopyView,
   type FleetSnapshot,
@@ -124,6 +125,13 @@ describe('chaos invariants', () => {
       'chaos/web: 3 Ready pods, replicas 5',
       'chaos/stray: 1 Ready pods, no template',
     ]);
+  });
+
+  it("count pods of a deleted copy apart, as the member garbage collector's", () => {
+    const s = settled();
+    s.pods.push(...pods('idc', 'web', 4, { deploymentUid: 'deleted-copy' }));
+    expect(checkReadyPods(s)).toEqual([]);
+    expect(orphanPods(s)).toHaveLength(4);
   });
 
   it('allow a rolling surge but not a doubled workload', () => {
