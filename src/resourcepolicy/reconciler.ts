@@ -381,7 +381,9 @@ export class NamespaceReconciler {
           unit: action.unit,
           reason: action.reason,
         });
-        await deps.recorder.record(
+        // Not awaited: the Event is for people, and waiting for it held the whole pass (and
+        // every pod that arrived meanwhile) one more round trip. record() logs its own errors.
+        void deps.recorder.record(
           podRef(pod),
           'Normal',
           action.reason === 'WaitForCapacity' ? 'WaitingInUnit' : 'AssignedToUnit',
