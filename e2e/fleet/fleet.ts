@@ -319,7 +319,8 @@ async function createFixedNodes(c: ClusterInfo, m: MemberSpec, tools: Tools): Pr
 async function waitNodesReady(c: ClusterInfo, m: MemberSpec): Promise<void> {
   const want = m.nodePools.reduce((n, p) => n + p.count, 0);
   const core = kubeConfigFor(c).makeApiClient(CoreV1Api);
-  await waitFor(`${want} Ready nodes in ${c.alias}`, 60_000, async () => {
+  // kwok readies a few hundred nodes a minute on a busy machine: the scale bench asks for 1000s.
+  await waitFor(`${want} Ready nodes in ${c.alias}`, Math.max(60_000, want * 200), async () => {
     const nodes = await core.listNode();
     const ready = nodes.items.filter((n) =>
       n.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True'),
