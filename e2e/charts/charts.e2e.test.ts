@@ -340,10 +340,15 @@ describe('spillway-hub and register-member: the fleet controller with only the i
       return d.status?.readyReplicas === 2;
     });
     // MemberCluster status (memberclusters/status) and policy status are written too.
-    const mc = JSON.parse(await kubectl(hubPath(), ['get', 'mc', idc().name, '-o', 'json'])) as {
-      status?: { conditions?: { type: string; status: string }[] };
+    // The leader writes it (a standby never does), at once when it takes the lease.
+    const memberReady = async () => {
+      const mc = JSON.parse(await kubectl(hubPath(), ['get', 'mc', idc().name, '-o', 'json'])) as {
+        status?: { conditions?: { type: string; status: string }[] };
+      };
+      return mc.status?.conditions?.find((c) => c.type === 'Ready')?.status;
     };
-    expect(mc.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+    await waitFor('MemberCluster Ready', 30_000, async () => (await memberReady()) === 'True');
+    expect(await memberReady()).toBe('True');
   }, 240_000);
 
   it('reads Secrets only in its namespace, is not cluster-admin, holds only the chart roles', async () => {

@@ -509,6 +509,11 @@ export async function runFleetController(
     enqueueAll();
     rebalancersChanged();
     policyStatusChanged();
+    void members
+      .catchUp()
+      .catch((err: unknown) =>
+        logger.warn('could not write member statuses', { error: errorMessage(err) }),
+      );
   };
   if (leaderElection) {
     elector = new LeaderElector({

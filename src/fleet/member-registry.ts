@@ -133,6 +133,15 @@ export class MemberRegistry {
     loop();
   }
 
+  /**
+   * Writes what a standby skipped (finalizers, statuses) right away: called when this replica
+   * becomes the leader, so a MemberCluster never waits a probe interval for its status.
+   */
+  async catchUp(): Promise<void> {
+    await Promise.all(this.list().map((mc) => this.sync(mc, false)));
+    await this.probeAll();
+  }
+
   stop(): void {
     this.stopped = true;
     if (this.probeTimer) clearTimeout(this.probeTimer);
