@@ -105,48 +105,29 @@ export async function runFleetController(
   const custom = opts.hub.makeApiClient(CustomObjectsApi);
   const queue = new WorkQueue(meteredQueueOptions(cm, CONTROLLER, logger));
 
-  const listOf = (group: string, version: string, plural: string) => async () =>
-    (await custom.listClusterCustomObject({
-      group,
-      version,
-      plural,
-    })) as KubernetesListObject<KubernetesObject>;
-  const policyCache = new WatchedCache<KubernetesObject>({
-    kubeConfig: opts.hub,
-    path: `/apis/${POLICY_GROUP}/${POLICY_VERSION}/propagationpolicies`,
-    list: listOf(POLICY_GROUP, POLICY_VERSION, 'propagationpolicies'),
-    logger,
-  });
-  const clusterPolicyCache = new WatchedCache<KubernetesObject>({
-    kubeConfig: opts.hub,
-    path: `/apis/${POLICY_GROUP}/${POLICY_VERSION}/clusterpropagationpolicies`,
-    list: listOf(POLICY_GROUP, POLICY_VERSION, 'clusterpropagationpolicies'),
-    logger,
-  });
-  const bindingCache = new WatchedCache<KubernetesObject>({
-    kubeConfig: opts.hub,
-    path: `/apis/${FLEET_GROUP}/${FLEET_VERSION}/resourcebindings`,
-    list: listOf(FLEET_GROUP, FLEET_VERSION, 'resourcebindings'),
-    logger,
-  });
-  const rebalancerCache = new WatchedCache<KubernetesObject>({
-    kubeConfig: opts.hub,
-    path: `/apis/${FLEET_GROUP}/${FLEET_VERSION}/workloadrebalancers`,
-    list: listOf(FLEET_GROUP, FLEET_VERSION, 'workloadrebalancers'),
-    logger,
-  });
-  const overridePolicyCache = new WatchedCache<KubernetesObject>({
-    kubeConfig: opts.hub,
-    path: `/apis/${POLICY_GROUP}/${POLICY_VERSION}/overridepolicies`,
-    list: listOf(POLICY_GROUP, POLICY_VERSION, 'overridepolicies'),
-    logger,
-  });
-  const clusterOverridePolicyCache = new WatchedCache<KubernetesObject>({
-    kubeConfig: opts.hub,
-    path: `/apis/${POLICY_GROUP}/${POLICY_VERSION}/clusteroverridepolicies`,
-    list: listOf(POLICY_GROUP, POLICY_VERSION, 'clusteroverridepolicies'),
-    logger,
-  });
+  /** A watched cache of one cluster-wide listing of our custom resources on the hub. */
+  const cacheOf = (group: string, version: string, plural: string) =>
+    new WatchedCache<KubernetesObject>({
+      kubeConfig: opts.hub,
+      path: `/apis/${group}/${version}/${plural}`,
+      list: async () =>
+        (await custom.listClusterCustomObject({
+          group,
+          version,
+          plural,
+        })) as KubernetesListObject<KubernetesObject>,
+      logger,
+    });
+  const policyCache = cacheOf(POLICY_GROUP, POLICY_VERSION, 'propagationpolicies');
+  const clusterPolicyCache = cacheOf(POLICY_GROUP, POLICY_VERSION, 'clusterpropagationpolicies');
+  const bindingCache = cacheOf(FLEET_GROUP, FLEET_VERSION, 'resourcebindings');
+  const rebalancerCache = cacheOf(FLEET_GROUP, FLEET_VERSION, 'workloadrebalancers');
+  const overridePolicyCache = cacheOf(POLICY_GROUP, POLICY_VERSION, 'overridepolicies');
+  const clusterOverridePolicyCache = cacheOf(
+    POLICY_GROUP,
+    POLICY_VERSION,
+    'clusteroverridepolicies',
+  );
   const overridePolicies = (): AnyOverridePolicy[] => [
     ...overridePolicyCache
       .list()
