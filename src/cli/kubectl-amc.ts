@@ -17,14 +17,10 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
-import {
-  DEFAULT_KUBECONFIG_KEY,
-  FLEET_GROUP,
-  FLEET_VERSION,
-  type MemberCluster,
-} from '../api/fleet.js';
+import { FLEET_GROUP, FLEET_VERSION, type MemberCluster } from '../api/fleet.js';
 import { errorMessage } from '../runtime/logger.js';
 import { byClusterThenName, nodeTable, podTable } from './amc/format.js';
+import { memberKubeConfig } from './amc/member-kubeconfig.js';
 import { planCommand } from './amc/plan-command.js';
 import { nodeRow, podRow } from './amc/rows.js';
 
@@ -89,15 +85,8 @@ async function members(hub: KubeConfig): Promise<Member[]> {
   })) as { items: MemberCluster[] };
   const out: Member[] = [];
   for (const mc of list.items) {
-    const ref = mc.spec.kubeconfigSecretRef;
     try {
-      const secret = await core.readNamespacedSecret({ name: ref.name, namespace: ref.namespace });
-      const kc = new KubeConfig();
-      kc.loadFromString(
-        Buffer.from(secret.data?.[ref.key ?? DEFAULT_KUBECONFIG_KEY] ?? '', 'base64').toString(
-          'utf8',
-        ),
-      );
+      const kc = await memberKubeConfig(core, mc);
       out.push({
         id: mc.metadata.name ?? '',
         alias: mc.spec.alias ?? mc.metadata.name ?? '',

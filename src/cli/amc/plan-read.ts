@@ -4,10 +4,10 @@
  * its nodes, its pods, the workload's copy and the binding's ProvisioningRequest.
  */
 import { readFileSync } from 'node:fs';
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import {
-  DEFAULT_KUBECONFIG_KEY,
   FLEET_GROUP,
   FLEET_VERSION,
   bindingName,
@@ -21,6 +21,7 @@ import type { TemplateObject } from '../../fleet/member-copy.js';
 import { readRequest } from '../../fleet/provisioning-sync.js';
 import { errorMessage } from '../../runtime/logger.js';
 import { statusCode } from '../../runtime/api-errors.js';
+import { memberKubeConfig } from './member-kubeconfig.js';
 import type { PlanMember, PlanRequest } from './plan.js';
 
 /** Input the user gave that cannot be planned: the message says what and where. */
@@ -100,14 +101,7 @@ async function member(
   };
   if (!base.ready) return base;
   try {
-    const ref = mc.spec.kubeconfigSecretRef;
-    const secret = await hubCore.readNamespacedSecret({ name: ref.name, namespace: ref.namespace });
-    const kc = new KubeConfig();
-    kc.loadFromString(
-      Buffer.from(secret.data?.[ref.key ?? DEFAULT_KUBECONFIG_KEY] ?? '', 'base64').toString(
-        'utf8',
-      ),
-    );
+    const kc = await memberKubeConfig(hubCore, mc);
     const core = kc.makeApiClient(CoreV1Api);
     const [nodes, pods, copy, request] = await Promise.all([
       core.listNode(),
