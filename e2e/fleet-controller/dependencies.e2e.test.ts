@@ -5,13 +5,13 @@
  * hub, never overwrite a member object Spillway did not create, and go with the workload.
  */
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import { CoreV1Api, CustomObjectsApi, type V1Deployment } from '@kubernetes/client-node';
+import { CoreV1Api, type V1Deployment } from '@kubernetes/client-node';
 import { hub, kubeConfigFor, member } from '../fleet/index.js';
 import { waitFor } from '../fleet/readiness.js';
 import { useFleet } from '../support/fleet.js';
 import { useFleetController } from '../support/controller-fixture.js';
 import { clients, deployment, ensureNamespace } from '../support/kube.js';
-import { kubectl, tieredPolicy } from '../support/spillway.js';
+import { kubectl, readBinding, tieredPolicy } from '../support/spillway.js';
 
 const fleet = useFleet('dependencies', 'demo.yaml', { provisioner: false });
 const NS = 'deps';
@@ -50,16 +50,11 @@ interface Condition {
   message: string;
 }
 const bindingConditions = async (name: string): Promise<Condition[]> => {
-  const b = (await kubeConfigFor(hub(fleet.state))
-    .makeApiClient(CustomObjectsApi)
-    .getNamespacedCustomObject({
-      group: 'fleet.spillway.dev',
-      version: 'v1alpha1',
-      plural: 'resourcebindings',
-      namespace: NS,
-      name: `${name}-deployment`,
-    })
-    .catch(() => undefined)) as { status?: { conditions?: Condition[] } } | undefined;
+  const b = await readBinding<{ status?: { conditions?: Condition[] } }>(
+    kubeConfigFor(hub(fleet.state)),
+    NS,
+    `${name}-deployment`,
+  ).catch(() => undefined);
   return b?.status?.conditions ?? [];
 };
 

@@ -9,13 +9,13 @@
 import https from 'node:https';
 import tls from 'node:tls';
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { CoreV1Api } from '@kubernetes/client-node';
 import { hub, kubeConfigFor, member } from '../fleet/index.js';
 import { waitFor } from '../fleet/readiness.js';
 import { useFleet } from '../support/fleet.js';
 import { useFleetController } from '../support/controller-fixture.js';
 import { clients, deployment } from '../support/kube.js';
-import { kubectl, tieredPolicy } from '../support/spillway.js';
+import { kubectl, readBinding, tieredPolicy } from '../support/spillway.js';
 import { countWrites, type WriteRequest } from '../support/write-counter.js';
 import { shareConnections } from '../../src/runtime/connections.js';
 
@@ -34,16 +34,11 @@ const memberDeploy = (c: ReturnType<typeof idc>, name: string) =>
     .catch(() => undefined);
 const waitingOf = async (name: string) =>
   (
-    (await kubeConfigFor(hub(fleet.state))
-      .makeApiClient(CustomObjectsApi)
-      .getNamespacedCustomObject({
-        group: 'fleet.spillway.dev',
-        version: 'v1alpha1',
-        plural: 'resourcebindings',
-        namespace: NS,
-        name: `${name}-deployment`,
-      })
-      .catch(() => undefined)) as { status?: { waitingForCapacity?: number } } | undefined
+    await readBinding<{ status?: { waitingForCapacity?: number } }>(
+      kubeConfigFor(hub(fleet.state)),
+      NS,
+      `${name}-deployment`,
+    ).catch(() => undefined)
   )?.status?.waitingForCapacity ?? 0;
 
 /** Lease renewals are leader election's heartbeat, not reconcile work. */

@@ -8,13 +8,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { CoreV1Api } from '@kubernetes/client-node';
 import { hub, kubeConfigFor, member, type ClusterInfo } from '../fleet/index.js';
 import { waitFor } from '../fleet/readiness.js';
 import { useFleet } from '../support/fleet.js';
 import { useFleetController } from '../support/controller-fixture.js';
 import { podSpecYaml } from '../support/kube.js';
-import { kubectl, memberClusterGone } from '../support/spillway.js';
+import { kubectl, memberClusterGone, readBinding } from '../support/spillway.js';
 import { installWidgets } from '../support/widgets.js';
 
 const fleet = useFleet('namespace-life', 'demo.yaml', { provisioner: false });
@@ -143,16 +143,7 @@ interface Binding {
   spec: { clusters?: { name: string; replicas?: number }[] };
 }
 const placement = async (name: string): Promise<Record<string, number>> => {
-  const b = (await kubeConfigFor(hubInfo())
-    .makeApiClient(CustomObjectsApi)
-    .getNamespacedCustomObject({
-      group: 'fleet.spillway.dev',
-      version: 'v1alpha1',
-      plural: 'resourcebindings',
-      namespace: NS,
-      name,
-    })
-    .catch(() => undefined)) as Binding | undefined;
+  const b = await readBinding<Binding>(kubeConfigFor(hubInfo()), NS, name).catch(() => undefined);
   return Object.fromEntries((b?.spec.clusters ?? []).map((c) => [c.name, c.replicas ?? 0]));
 };
 

@@ -26,6 +26,7 @@ import {
   kubectl,
   registerMembers,
   tieredPolicy,
+  readBinding,
 } from '../support/spillway.js';
 
 const fleet = useFleet('rebalance', 'demo.yaml', { provisioner: false });
@@ -69,15 +70,7 @@ interface Binding {
 }
 
 async function binding(app: string): Promise<Binding> {
-  return (await kubeConfigFor(hub(fleet.state))
-    .makeApiClient(CustomObjectsApi)
-    .getNamespacedCustomObject({
-      group: 'fleet.spillway.dev',
-      version: 'v1alpha1',
-      plural: 'resourcebindings',
-      namespace: NS,
-      name: `${app}-deployment`,
-    })) as Binding;
+  return readBinding<Binding>(kubeConfigFor(hub(fleet.state)), NS, `${app}-deployment`);
 }
 
 /** Replicas per cluster (by alias) in the binding's placement. */

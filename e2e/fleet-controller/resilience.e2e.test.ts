@@ -4,7 +4,6 @@
  * toleration; when it returns, its stale copy is scaled in).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { CustomObjectsApi } from '@kubernetes/client-node';
 import {
   hub,
   kubeConfigFor,
@@ -26,6 +25,7 @@ import {
   registerMembers,
   startControllerProcess,
   tieredPolicy,
+  readBinding,
 } from '../support/spillway.js';
 
 const fleet = useFleet('resilience', 'demo.yaml', { provisioner: false });
@@ -49,15 +49,11 @@ async function memberState(app: string): Promise<{ idc: [number, number]; bj: [n
 }
 
 async function bindingClusters(app: string): Promise<Record<string, number>> {
-  const rb = (await kubeConfigFor(hub(fleet.state))
-    .makeApiClient(CustomObjectsApi)
-    .getNamespacedCustomObject({
-      group: 'fleet.spillway.dev',
-      version: 'v1alpha1',
-      plural: 'resourcebindings',
-      namespace: NS,
-      name: `${app}-deployment`,
-    })) as { spec: { clusters?: { name: string; replicas?: number }[] } };
+  const rb = await readBinding<{ spec: { clusters?: { name: string; replicas?: number }[] } }>(
+    kubeConfigFor(hub(fleet.state)),
+    NS,
+    `${app}-deployment`,
+  );
   return Object.fromEntries((rb.spec.clusters ?? []).map((c) => [c.name, c.replicas ?? 0]));
 }
 

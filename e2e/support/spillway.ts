@@ -167,3 +167,14 @@ export async function memberClusterGone(kc: KubeConfig, name: string): Promise<b
     .then(() => false)
     .catch(() => true);
 }
+
+/** A ResourceBinding on the hub as the API server has it now (throws when it cannot be read). */
+export async function readBinding<T>(kc: KubeConfig, namespace: string, name: string): Promise<T> {
+  return (await kc.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({
+    group: 'fleet.spillway.dev',
+    version: 'v1alpha1',
+    plural: 'resourcebindings',
+    namespace,
+    name,
+  })) as T;
+}
