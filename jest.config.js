@@ -17,16 +17,15 @@ export default {
       ...common,
       displayName: 'e2e',
       testMatch: ['<rootDir>/e2e/**/*.e2e.test.ts'],
-      // Steps that run a tool (helm, kubectl) take seconds on a busy 2-core machine: the 5 s
-      // default would fail them for being slow, not wrong. Long tests set their own timeout.
-      testTimeout: 60_000,
+      // A 60 s default per test (Jest ignores a project's own testTimeout).
+      setupFilesAfterEnv: ['<rootDir>/e2e/support/jest-timeout.ts'],
     },
     // Real containers (the image `make image` builds; root, buildah): `make e2e-real`.
     {
       ...common,
       displayName: 'real',
       testMatch: ['<rootDir>/e2e/**/*.real.test.ts'],
-      testTimeout: 60_000,
+      setupFilesAfterEnv: ['<rootDir>/e2e/support/jest-timeout.ts'],
     },
   ],
 };
