@@ -213,6 +213,11 @@ describe('WorkloadRebalancer', () => {
     const hubKc = kubeConfigFor(hub(fleet.state));
     t0 = Date.now();
     timeline.length = 0;
+    // Without its controller manager the IDC creates no pod for the raised copy, so the first
+    // step stays in flight until the controller has been restarted: the restart is surely
+    // mid-move (kwok pods are Ready within a second, quicker than a busy machine's poll).
+    await stopFleetProcess(fleet.state, 'cluster-idc-demo-controller-manager');
+    mark('IDC controller manager stopped');
     await hubKc.makeApiClient(CustomObjectsApi).createClusterCustomObject({
       group: 'fleet.spillway.dev',
       version: 'v1alpha1',
@@ -238,21 +243,28 @@ describe('WorkloadRebalancer', () => {
       lowest = Math.min(lowest, r.idc + r.bj);
       return r;
     };
+    let seen: Binding | undefined;
     await waitFor(
       'the first move step in flight',
       60_000,
       async () => {
         await sample();
-        return (await binding('fixed')).spec.rebalancing?.move !== undefined;
+        seen = await binding('fixed');
+        return seen.spec.rebalancing?.move !== undefined;
       },
       100,
-    );
+    ).catch((e: unknown) => {
+      // Say what the binding held, so a failure tells why the move did not start.
+      throw new Error(`${String(e)}; binding: ${JSON.stringify(seen)}`);
+    });
     mark(`move in flight: placement ${JSON.stringify(await placement('fixed'))}`);
     await controller?.stop();
     mark('controller stopped mid-move');
     await sample();
     await startController();
     mark('a new controller started');
+    restartFleetProcess(fleet.state, 'cluster-idc-demo-controller-manager');
+    mark('IDC controller manager restarted');
 
     let last = '';
     await waitFor(

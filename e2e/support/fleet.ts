@@ -1,5 +1,6 @@
 /** Jest helpers: one local fleet per test file, started before its tests and stopped after. */
 import { afterAll, beforeAll } from '@jest/globals';
+import { cpSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   DEFAULT_STATE_ROOT,
@@ -30,7 +31,16 @@ export function useFleet(
   }, FLEET_START_TIMEOUT_MS);
   afterAll(async () => {
     // SPILLWAY_KEEP_FLEET=1 leaves the fleet (and its logs) up for a look after a failure.
-    if (!process.env.SPILLWAY_KEEP_FLEET) await fleetDown(stateDir);
+    if (process.env.SPILLWAY_KEEP_FLEET) return;
+    // The last run's logs of each file stay under .fleet/last-logs, so a failure seen only
+    // in a CI run can still be read afterwards.
+    const logs = join(stateDir, 'logs');
+    const kept = join(DEFAULT_STATE_ROOT, 'last-logs', `e2e-${name}`);
+    if (existsSync(logs)) {
+      rmSync(kept, { recursive: true, force: true });
+      cpSync(logs, kept, { recursive: true });
+    }
+    await fleetDown(stateDir);
   }, 60_000);
   return {
     get state(): FleetState {
