@@ -225,11 +225,13 @@ export function makePlan(req: PlanRequest): PlanOutcome {
       .map((c) => {
         const st = states.find((s) => s.name === c);
         const why =
-          st?.notReady === true
-            ? 'member not Ready: takes no new replicas'
-            : (st?.avail ?? 0) === 0
-              ? 'no room for a replica'
-              : 'not needed: the replicas fit before it';
+          replicas === 0
+            ? 'nothing to place at 0 replicas'
+            : st?.notReady === true
+              ? 'member not Ready: takes no new replicas'
+              : (st?.avail ?? 0) === 0
+                ? 'no room for a replica'
+                : 'not needed: the replicas fit before it';
         return {
           cluster: c,
           alias: byName.get(c)?.alias ?? c,

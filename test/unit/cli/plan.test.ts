@@ -170,6 +170,32 @@ describe('kubectl amc plan: the plan', () => {
     expect(planText(p)).toContain('No nodes would be requested');
   });
 
+  it('scale to 0: every replica leaves, nothing waits, no nodes asked', () => {
+    const p = plan(0);
+    expect(p.fromReplicas).toBe(2);
+    expect(p.clusters.map((c) => [c.cluster, c.now, c.planned, c.waiting, c.provision])).toEqual([
+      ['idc', 2, 0, 0, 0],
+      ['ack', 0, 0, 0, 0],
+    ]);
+    expect(p.waiting).toBe(0);
+    expect(p.clusters[1]?.reason).toBe('group ack: nothing to place at 0 replicas');
+    const text = planText(p);
+    expect(text).toContain('2 -> 0 replicas');
+    expect(text).not.toContain('Nodes would be requested');
+  });
+
+  it('a template already at 0 plans 0 -> N from nothing placed', () => {
+    const empty = { ...bindingAt2, spec: { clusters: [] } } as unknown as ResourceBinding;
+    const idcIdle = { ...idcFull, pods: [], copyStatus: { replicas: 0, readyReplicas: 0 } };
+    const zero = { ...template, spec: { ...template.spec, replicas: 0 } };
+    const p = plan(2, { template: zero, binding: empty, members: [idcIdle, ackEmpty] });
+    expect(p.fromReplicas).toBe(0);
+    expect(p.clusters.map((c) => [c.cluster, c.now, c.planned, c.waiting])).toEqual([
+      ['idc', 0, 2, 0],
+      ['ack', 0, 0, 0],
+    ]);
+  });
+
   it('a policy that selects nothing is an error, not a plan', () => {
     const other = { ...policy([['idc', 'idc']]), metadata: { name: 'x', namespace: 'other' } };
     const out = makePlan({
