@@ -32,7 +32,8 @@ bah=(buildah --root "$dir/storage" --runroot "$dir/run" --storage-driver overlay
 # behind when buildah exits: undo them, so the machine keeps no mounts of ours.
 unmount_storage() {
   "${bah[@]}" umount --all >/dev/null 2>&1 || true
-  awk '{print $2}' /proc/self/mounts | grep -E "^$dir/(storage|run)(/|$)" | sort -r |
+  # (with no mount left, grep fails: under pipefail that must not become the exit status)
+  awk '{print $2}' /proc/self/mounts | { grep -E "^$dir/(storage|run)(/|$)" || true; } | sort -r |
     while read -r m; do umount "$m" 2>/dev/null || umount -l "$m"; done
 }
 trap unmount_storage EXIT
