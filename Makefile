@@ -11,7 +11,7 @@ STATE ?= .fleet/demo
 PREFIX ?= $(HOME)/.local
 PLUGIN_HINT = kubectl amc: run \`make install-plugin\` (links kubectl-amc into $(PREFIX)/bin; add it to PATH with \`export PATH=$(PREFIX)/bin:\$$PATH\`), then \`KUBECONFIG=$(STATE)/kubeconfigs/hub.yaml kubectl amc get pod -M -A\`
 
-.PHONY: all deps tools image e2e-real e2e-real-run e2e-real-deps build lint typecheck unit e2e test fuzz chaos bench bench-scale fleet-up fleet-down fleet-status demo install-plugin clean
+.PHONY: all deps tools image e2e-real e2e-real-run e2e-real-deps build lint typecheck unit e2e test fuzz chaos bench bench-scale bench-karmada fleet-up fleet-down fleet-status demo install-plugin clean
 
 all: test
 
@@ -93,13 +93,21 @@ chaos: deps tools
 	$(TSX) e2e/chaos/run.ts
 
 bench: deps
-	for b in $(filter-out bench/fleet-scale-many.bench.ts,$(wildcard bench/*.bench.ts)); do echo "== $$b"; $(TSX) --expose-gc $$b || exit 1; done
+	for b in $(filter-out bench/fleet-scale-many.bench.ts bench/karmada-side-by-side.bench.ts,$(wildcard bench/*.bench.ts)); do echo "== $$b"; $(TSX) --expose-gc $$b || exit 1; done
 
 # The fleet at scale (not in `make test`; long): N workloads over 3 members with thousands of
 # kwok nodes. BENCH_N=100 for a short run, BENCH_N=100,1000,3000 for the whole curve.
 BENCH_N ?= 100,1000
 bench-scale: deps tools
 	BENCH_N=$(BENCH_N) $(TSX) bench/fleet-scale-many.bench.ts
+
+# Spillway and Karmada side by side on one local fleet (not in `make test`; needs a Karmada
+# checkout with vendor/, whose controller-manager, scheduler and webhook it builds once into the
+# cache): placement differences, hub-scale latency, convergence of KARMADA_N workloads, RSS and CPU.
+# Without KARMADA_SRC it says what is missing and does nothing. docs/scheduling.md has a run.
+KARMADA_N ?= 100
+bench-karmada: deps tools
+	BENCH_N=$(KARMADA_N) $(TSX) bench/karmada-side-by-side.bench.ts
 
 fleet-up: deps tools
 	$(TSX) e2e/fleet/cli.ts up --topology $(TOPOLOGY) --state $(STATE)

@@ -16,7 +16,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AppsV1Api, V1Deployment } from '@kubernetes/client-node';
+import type { AppsV1Api } from '@kubernetes/client-node';
 import {
   DEFAULT_STATE_ROOT,
   fleetDown,
@@ -36,6 +36,14 @@ import {
   tieredPolicy,
 } from '../e2e/support/spillway.js';
 import { healthPortOf, requestsBetween, scrape, settle } from './controller-metrics.js';
+import {
+  inParallel,
+  memberReplicas,
+  quantile,
+  readyWorkloads,
+  sleep,
+  timeUntil,
+} from './fleet-bench.js';
 
 const SIZES = (process.env.BENCH_N ?? '100,1000').split(',').map(Number);
 const NODES = Number(process.env.BENCH_NODES ?? 1000);
@@ -43,7 +51,6 @@ const SCALES = Number(process.env.BENCH_SCALES ?? 20);
 const IDLE_S = Number(process.env.BENCH_IDLE_S ?? 60);
 const NS = 'many';
 const stateDir = join(DEFAULT_STATE_ROOT, 'bench-many');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const MEMBERS = ['first', 'second', 'third'] as const;
 
 /** Three members: "first" has 5 nodes (550 pods), so larger N spill to the other two. */
@@ -62,35 +69,6 @@ ${MEMBERS.map(
 ${pool(i === 0 ? 5 : NODES)}`,
 ).join('\n')}
 `;
-}
-
-function quantile(xs: number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN;
-}
-
-async function inParallel(n: number, limit: number, fn: (i: number) => Promise<void>) {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: limit }, async () => {
-      while (next < n) await fn(next++);
-    }),
-  );
-}
-
-async function listAll(apps: AppsV1Api): Promise<V1Deployment[]> {
-  const out: V1Deployment[] = [];
-  let token: string | undefined;
-  do {
-    const page = await apps.listNamespacedDeployment({
-      namespace: NS,
-      limit: 500,
-      ...(token ? { _continue: token } : {}),
-    });
-    out.push(...page.items);
-    token = page.metadata?._continue || undefined;
-  } while (token);
-  return out;
 }
 
 interface Row {
@@ -151,15 +129,7 @@ async function runSize(n: number): Promise<Row> {
     let peakRss = 0;
     await waitFor(`${n} workloads Ready in the members`, 60 * 60_000, async () => {
       peakRss = Math.max(peakRss, (await scrape(port)).rssBytes);
-      const ready = new Map<string, number>();
-      for (const apps of memberApps)
-        for (const d of await listAll(apps)) {
-          const name = d.metadata?.name ?? '';
-          ready.set(name, (ready.get(name) ?? 0) + (d.status?.readyReplicas ?? 0));
-        }
-      let done = 0;
-      for (const r of ready.values()) if (r >= 1) done++;
-      return done >= n;
+      return (await readyWorkloads(memberApps, NS)) >= n;
     });
     const convergeS = (performance.now() - applied) / 1000;
     await settle(port);
@@ -173,29 +143,11 @@ async function runSize(n: number): Promise<Row> {
     const idleReqs = requestsBetween(converged, idle);
 
     // Hub scale of one workload while the others are bound, and the direct baseline.
-    const memberTotal = async (name: string) => {
-      const all = await Promise.all(
-        memberApps.map((a) =>
-          a.readNamespacedDeployment({ name, namespace: NS }).then(
-            (d) => d.spec?.replicas ?? 0,
-            () => 0,
-          ),
-        ),
-      );
-      return all.reduce((s, x) => s + x, 0);
-    };
     const first = memberApps[0] as AppsV1Api;
     await first.createNamespacedDeployment({
       namespace: NS,
       body: deployment('direct', NS, 1, { cpu: '1m' }),
     });
-    const timeUntil = async (t: number, want: number, observe: () => Promise<number>) => {
-      for (;;) {
-        if ((await observe()) === want) return performance.now() - t;
-        if (performance.now() - t > 60_000) throw new Error(`not ${want} after 60 s`);
-        await sleep(5);
-      }
-    };
     const via: number[] = [];
     const direct: number[] = [];
     for (let i = 0; i < SCALES; i++) {
@@ -206,7 +158,7 @@ async function runSize(n: number): Promise<Row> {
         namespace: NS,
         body: [{ op: 'replace', path: '/spec/replicas', value: want }],
       });
-      via.push(await timeUntil(t, want, () => memberTotal('w-0')));
+      via.push(await timeUntil(t, want, () => memberReplicas(memberApps, NS, 'w-0')));
       t = performance.now();
       await first.patchNamespacedDeploymentScale({
         name: 'direct',

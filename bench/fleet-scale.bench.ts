@@ -19,6 +19,7 @@ import {
 } from '../e2e/fleet/index.js';
 import { stopProcess } from '../e2e/fleet/processes.js';
 import { healthPortOf, requestsBetween, scrape, settle } from './controller-metrics.js';
+import { timeUntil } from './fleet-bench.js';
 import { waitFor } from '../e2e/fleet/readiness.js';
 import { clients, deployment, ensureNamespace } from '../e2e/support/kube.js';
 import {
@@ -30,7 +31,7 @@ import {
 } from '../e2e/support/spillway.js';
 
 const SCALES = 20;
-const POLL_MS = 5;
+const POLL_MS = 5; // what timeUntil (fleet-bench.ts) polls at
 const NS = 'bench';
 const OTHERS_NS = 'bench-others';
 const OTHERS = Number(process.env.BENCH_OTHERS ?? 100);
@@ -55,19 +56,6 @@ async function scale(apps: AppsV1Api, name: string, replicas: number): Promise<v
     namespace: NS,
     body: [{ op: 'replace', path: '/spec/replicas', value: replicas }],
   });
-}
-
-/** ms until `observe` returns `want`, polling every POLL_MS. */
-async function timeUntil(
-  start: number,
-  want: number,
-  observe: () => Promise<number>,
-): Promise<number> {
-  for (;;) {
-    if ((await observe()) === want) return performance.now() - start;
-    if (performance.now() - start > 60_000) throw new Error(`not ${want} after 60s`);
-    await sleep(POLL_MS);
-  }
 }
 
 await fleetDown(stateDir);

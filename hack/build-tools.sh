@@ -104,7 +104,40 @@ build_simple() { # build_simple NAME VERSION PACKAGE BINARY
   log "$name $version: done"
 }
 
-# `node pause coredns` (the real node, make e2e-real) are built only when asked for.
+# Karmada's controller-manager, scheduler and webhook from a Karmada checkout (KARMADA_SRC), for
+# bench/karmada-side-by-side.bench.ts only: never in the default set, `make test` or CI. Karmada
+# vendors its dependencies, so this needs no network. Keyed by KARMADA_VERSION, else the
+# checkout's exact tag, else a vX.Y.Z in the checkout's directory name.
+karmada_version() {
+  local src=$1
+  if [ -n "${KARMADA_VERSION:-}" ]; then echo "$KARMADA_VERSION"; return; fi
+  git -C "$src" describe --tags --exact-match 2>/dev/null && return
+  [[ $(basename "$src") =~ (v[0-9]+\.[0-9]+\.[0-9]+[-.a-z0-9]*) ]] && { echo "${BASH_REMATCH[1]}"; return; }
+  return 1
+}
+build_karmada() {
+  local src=${KARMADA_SRC:-}
+  if [ -z "$src" ] || [ ! -f "$src/go.mod" ] || [ ! -d "$src/vendor" ]; then
+    echo "karmada: KARMADA_SRC must name a Karmada checkout with its vendor/ directory (got '${src}')" >&2
+    exit 2
+  fi
+  local version
+  version=$(karmada_version "$src") || {
+    echo "karmada: cannot tell the version of $src: set KARMADA_VERSION (e.g. v1.18.2)" >&2
+    exit 2
+  }
+  local out="$cache/bin/karmada-$version"
+  local bins=(controller-manager scheduler webhook)
+  if have "$out" "${bins[@]}"; then log "karmada $version: cached in $out"; return; fi
+  mkdir -p "$out.tmp"
+  local ld="-s -w -X github.com/karmada-io/karmada/pkg/version.gitVersion=$version"
+  log "karmada $version: building ${bins[*]} from $src (vendored)"
+  (cd "$src" && GOFLAGS=-mod=vendor go build -ldflags "$ld" -o "$out.tmp/" "${bins[@]/#/./cmd/}")
+  rm -rf "$out"; mv "$out.tmp" "$out"
+  log "karmada $version: done: $(du -sh "$out" | cut -f1) in $out"
+}
+
+# `node pause coredns` (the real node, make e2e-real) and `karmada` are built only when asked for.
 want=${*:-kube kwok helm kubeconform}
 start=$(date +%s)
 for t in $want; do
@@ -115,6 +148,7 @@ for t in $want; do
     node) build_node ;;
     pause) build_pause ;;
     coredns) build_coredns ;;
+    karmada) build_karmada ;;
     kubeconform) build_simple kubeconform "$KUBECONFORM_VERSION" github.com/yannh/kubeconform/cmd/kubeconform kubeconform ;;
     *) echo "unknown tool $t" >&2; exit 2 ;;
   esac
