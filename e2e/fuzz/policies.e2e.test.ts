@@ -37,6 +37,7 @@ import { SYSTEM_NAMESPACE } from '../support/spillway.js';
 import { runFleetController } from '../../src/fleet/controller.js';
 import { runResourcePolicyController } from '../../src/resourcepolicy/main.js';
 import { silentLogger } from '../../src/runtime/logger.js';
+import { failureOf, namesSpecField } from './api-failure.js';
 import { validArbitrary, type Schema } from './schema-arbitrary.js';
 
 const RUNS = Number(process.env.SPILLWAY_FUZZ_RUNS ?? 60);
@@ -139,29 +140,6 @@ afterAll(async () => {
   for (const [kind, counts] of tally) console.log(`fuzz ${kind}: ${JSON.stringify(counts)}`);
   await stopHub?.();
 }, 60_000);
-
-/** The API server's message and HTTP code for an error response. */
-function failureOf(err: unknown): { code: number; message: string } {
-  const e = err as { code?: number; body?: unknown; message?: string };
-  let body = e.body;
-  if (typeof body === 'string') {
-    try {
-      body = JSON.parse(body) as unknown;
-    } catch {
-      return { code: e.code ?? 0, message: body as string };
-    }
-  }
-  const message = (body as { message?: unknown } | undefined)?.message;
-  return {
-    code: e.code ?? 0,
-    message: typeof message === 'string' ? message : String(e.message ?? err),
-  };
-}
-
-/** A message names a field when it carries a path into the object, e.g. spec.units[0].max. */
-export function namesField(message: string): boolean {
-  return /\bspec(\.|\[|:| in body)|unknown field "spec\./.test(message);
-}
 
 let counter = 0;
 
@@ -279,7 +257,7 @@ describe('generated policies on a real API server', () => {
               if (process.env.SPILLWAY_FUZZ_DEBUG && !noisy) console.log(out.message);
               // 422 Invalid (schema, CEL) or 400 BadRequest (strict decoding); never a 500.
               expect([400, 422]).toContain(out.code);
-              if (!namesField(out.message)) throw new Error(`no field in: ${out.message}`);
+              if (!namesSpecField(out.message)) throw new Error(`no field in: ${out.message}`);
               return;
             }
             count(kindName, 'accepted');

@@ -2,7 +2,10 @@
  * fast-check arbitraries from a CRD's OpenAPI v3 schema: values that mostly follow the schema
  * (so that deep fields and the CEL rules are reached) and break it now and then at every level
  * (wrong type, out of range, too long, not in the enum, one item too many), so that both what
- * the API server accepts and what it rejects are exercised. Test infrastructure only.
+ * the API server accepts and what it rejects are exercised. Fields a CEL rule requires to be
+ * JSON pointers get pointers into a Deployment (existing or not); fields that keep unknown
+ * fields get any JSON; selector fields named apiVersion or kind also get real ones. Test
+ * infrastructure only.
  */
 import fc from 'fast-check';
 
@@ -25,6 +28,7 @@ export interface Schema {
   'x-kubernetes-int-or-string'?: boolean;
   'x-kubernetes-list-type'?: string;
   'x-kubernetes-preserve-unknown-fields'?: boolean;
+  'x-kubernetes-validations'?: { rule: string }[];
 }
 
 /** Names that match Kubernetes' name patterns, some shared so that lists can collide. */
@@ -36,13 +40,102 @@ const BAD_DURATIONS = ['-1s', '5', 'forever', '9999999999h'];
 const QUANTITIES = ['0', '1', '100m', '1.5', '2Gi', '1e3', '1Ki', '0.0001m'];
 const BAD_QUANTITIES = ['-1', 'lots', '1.2.3', '--1'];
 const LABEL_KEYS = ['app', 'tier', 'example.com/team', 'alibabacloud.com/compute-class', 'a/b/c'];
+/**
+ * Values for string fields named like these (resource selectors, override rules), beside the
+ * generic names, so that generated selectors match real templates and rules reach real fields.
+ */
+const BY_NAME: Record<string, string[]> = {
+  apiVersion: ['apps/v1', 'v1', 'batch/v1'],
+  kind: ['Deployment', 'ConfigMap', 'Job'],
+  containerName: ['main', 'sidecar'],
+};
+/**
+ * JSON pointers into a Deployment and into a small document, existing or not, at Spillway's own
+ * marks and at what identifies the object, with escapes; for fields a CEL rule requires to start
+ * with '/'.
+ */
+const POINTERS = [
+  '/spec/template/spec/nodeSelector',
+  '/spec/template/spec/nodeSelector/gpu',
+  '/spec/template/spec/containers/0/image',
+  '/spec/template/spec/containers/0/command',
+  '/spec/template/spec/containers/9/image',
+  '/spec/template/spec/containers/-',
+  '/spec/template/spec/tolerations',
+  '/spec/template/spec/tolerations/0',
+  '/spec/template/metadata/labels/app',
+  '/spec/selector',
+  '/spec/replicas',
+  '/spec',
+  '/metadata',
+  '/metadata/name',
+  '/metadata/labels/tier',
+  '/metadata/labels/app.kubernetes.io~1managed-by',
+  '/metadata/annotations/fleet.spillway.dev~1binding',
+  '/metadata/annotations/fuzz.example.com~1config.json',
+  '/metadata/annotations/fuzz.example.com~1config.yaml',
+  '/kind',
+  '/status',
+  '/',
+  '/a',
+  '/a/b',
+  '/list/0',
+  '/list/-',
+  '/~2bad',
+  '/x//y',
+];
+/** Pieces of JSON for `value` fields that keep unknown fields: scalars, maps, lists, deep. */
+const JSON_VALUES: unknown[] = [
+  'x',
+  '',
+  'registry.example.com',
+  0,
+  -1,
+  2 ** 31,
+  1.5,
+  true,
+  null,
+  { gpu: 'a10' },
+  { key: 'gpu', operator: 'Exists', effect: 'NoSchedule' },
+  [{ key: 'gpu', operator: 'Exists' }],
+  { name: 'side', image: 'example.invalid/side:1' },
+  ['sleep', '1'],
+  [],
+  {},
+  { a: { b: { c: [1, { d: null }] } } },
+];
+/** The properties a CEL rule of the object requires to start with '/' (JSON pointers). */
+function pointerProperties(s: Schema): Set<string> {
+  const names = new Set<string>();
+  for (const v of s['x-kubernetes-validations'] ?? []) {
+    const m = /^self\.(\w+)\.startsWith\('\/'\)$/.exec(v.rule.trim());
+    if (m?.[1]) names.add(m[1]);
+  }
+  return names;
+}
+
+function pointerArb(noisy: boolean): fc.Arbitrary<string> {
+  const good = fc.constantFrom(...POINTERS);
+  if (!noisy) return good;
+  return fc.oneof(
+    { arbitrary: good, weight: 12 },
+    { arbitrary: fc.constantFrom(...BAD_STRINGS), weight: 1 },
+    { arbitrary: fc.string({ maxLength: 12 }).map((x) => `/${x}`), weight: 1 },
+  );
+}
+
+const jsonValueArb: fc.Arbitrary<unknown> = fc.oneof(
+  { arbitrary: fc.constantFrom(...JSON_VALUES), weight: 4 },
+  { arbitrary: fc.jsonValue({ maxDepth: 2 }), weight: 1 },
+);
 
 const isDurationPattern = (p: string) => p.includes('ms|s|m|h');
 const isQuantityPattern = (p: string) => p.includes('[KMGTPE]i');
 
-function stringArb(s: Schema, noisy: boolean): fc.Arbitrary<string> {
+function stringArb(s: Schema, noisy: boolean, name = ''): fc.Arbitrary<string> {
   let good: fc.Arbitrary<string>;
   let bad: fc.Arbitrary<string> = fc.constantFrom(...BAD_STRINGS);
+  const named = Object.hasOwn(BY_NAME, name) ? BY_NAME[name] : undefined;
   if (s.enum) good = fc.constantFrom(...(s.enum as string[]));
   else if (s.pattern && isDurationPattern(s.pattern)) {
     good = fc.constantFrom(...DURATIONS);
@@ -51,6 +144,8 @@ function stringArb(s: Schema, noisy: boolean): fc.Arbitrary<string> {
     good = fc.constantFrom(...QUANTITIES);
     bad = fc.constantFrom(...BAD_QUANTITIES);
   } else if (s.format === 'date-time') good = fc.constant('2026-01-01T00:00:00Z');
+  else if (named && !s.pattern)
+    good = fc.constantFrom(...named, ...NAMES.filter((n) => n.length <= (s.maxLength ?? 63)));
   else good = fc.constantFrom(...NAMES.filter((n) => n.length <= (s.maxLength ?? 63)));
   if (!noisy) return good;
   const weighted: { arbitrary: fc.Arbitrary<string>; weight: number }[] = [
@@ -97,15 +192,30 @@ const wrongType = (s: Schema): fc.Arbitrary<unknown> => {
  * Clean: every leaf follows the schema's types, ranges, enums and lengths (the CEL rules may
  * still refuse the combination). Noisy: leaves break now and then.
  */
-export function schemaArbitrary(s: Schema, noisy: boolean, depth = 0): fc.Arbitrary<unknown> {
-  const valid = validArbitrary(s, noisy, depth);
+export function schemaArbitrary(
+  s: Schema,
+  noisy: boolean,
+  depth = 0,
+  name = '',
+): fc.Arbitrary<unknown> {
+  const valid = validArbitrary(s, noisy, depth, name);
   if (!noisy || (s['x-kubernetes-preserve-unknown-fields'] && !s.properties)) return valid;
   // Deeper levels break less often, so that most generated objects reach the CEL rules.
   return fc.oneof({ arbitrary: valid, weight: 40 }, { arbitrary: wrongType(s), weight: 1 });
 }
 
-/** A value that follows the schema at this level (deeper levels may still break it). */
-export function validArbitrary(s: Schema, noisy: boolean, depth = 0): fc.Arbitrary<unknown> {
+/**
+ * A value that follows the schema at this level (deeper levels may still break it). `name` is
+ * the property's name in its parent object (for BY_NAME).
+ */
+export function validArbitrary(
+  s: Schema,
+  noisy: boolean,
+  depth = 0,
+  name = '',
+): fc.Arbitrary<unknown> {
+  // Any JSON (an overrider's value): the schema says nothing more.
+  if (s['x-kubernetes-preserve-unknown-fields'] && !s.type && !s.properties) return jsonValueArb;
   if (s['x-kubernetes-int-or-string'])
     return fc.oneof(
       integerArb({ minimum: noisy ? -1 : 0, maximum: 100 }, noisy),
@@ -113,7 +223,7 @@ export function validArbitrary(s: Schema, noisy: boolean, depth = 0): fc.Arbitra
     );
   switch (s.type) {
     case 'string':
-      return stringArb(s, noisy);
+      return stringArb(s, noisy, name);
     case 'integer':
       return integerArb(s, noisy);
     case 'number':
@@ -140,8 +250,14 @@ export function validArbitrary(s: Schema, noisy: boolean, depth = 0): fc.Arbitra
       if (s.properties) {
         const model: Record<string, fc.Arbitrary<unknown>> = {};
         const required = new Set(s.required ?? []);
+        const pointers = pointerProperties(s);
         for (const [k, v] of Object.entries(s.properties)) {
-          const value = schemaArbitrary(v, noisy, depth + 1);
+          const value = pointers.has(k)
+            ? fc.oneof(
+                { arbitrary: pointerArb(noisy), weight: 40 },
+                ...(noisy ? [{ arbitrary: wrongType(v), weight: 1 }] : []),
+              )
+            : schemaArbitrary(v, noisy, depth + 1, k);
           // Clean objects set few optional fields, so mutually exclusive ones rarely meet.
           model[k] =
             required.has(k) || noisy

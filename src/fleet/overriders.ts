@@ -66,7 +66,16 @@ function newImage(image: string, o: ImageOverrider): string {
       return withTagOrDigest(ref, o.operator === 'add' ? (ref.tag || ref.digest) + value : value);
     },
   };
-  return formatImage(part[o.component]());
+  const result = formatImage(part[o.component]());
+  // An image no runtime can pull fails here, as a condition, not as ErrImagePull in the member.
+  try {
+    parseImage(result);
+  } catch (err) {
+    throw new Error(`${o.component} ${o.operator} gives ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  return result;
 }
 
 function imageOps(obj: Obj, o: ImageOverrider): PatchOperation[] {

@@ -105,6 +105,27 @@ describe('imageOverrider', () => {
       }),
     ).toThrow('imageOverrider[0]: /spec/x is not an image (a string field)');
   });
+
+  it('fails when the image it makes does not parse, instead of writing it', () => {
+    // Found by the override fuzzing: these were written to the member as they are.
+    expect(() =>
+      applyOverriders(deployment, {
+        imageOverrider: [{ component: 'Repository', operator: 'remove' }],
+      }),
+    ).toThrow(
+      'imageOverrider[0]: Repository remove gives image "docker.io/:1.27": invalid repository ""',
+    );
+    expect(() =>
+      applyOverriders(deployment, {
+        imageOverrider: [{ component: 'Repository', operator: 'replace', value: 'Team/App' }],
+      }),
+    ).toThrow('imageOverrider[0]: Repository replace gives image "docker.io/Team/App:1.27"');
+    expect(() =>
+      applyOverriders(deployment, {
+        imageOverrider: [{ component: 'Registry', operator: 'add', value: '/x' }],
+      }),
+    ).toThrow(OverrideError);
+  });
 });
 
 describe('commandOverrider and argsOverrider', () => {
