@@ -139,7 +139,8 @@ export async function readMembers(
     for (const p of podList) {
       const app = p.metadata?.labels?.app;
       if (!app) continue;
-      const set = p.metadata?.ownerReferences?.find((o) => o.controller)?.uid;
+      const owner = p.metadata?.ownerReferences?.find((o) => o.controller);
+      const set = owner?.kind === 'ReplicaSet' ? owner.uid : undefined;
       const deploymentUid = set === undefined ? undefined : ownerOfSet.get(set);
       pods.push({
         cluster: m.name,
@@ -151,6 +152,7 @@ export async function readMembers(
           p.status?.phase === 'Succeeded' ||
           p.status?.phase === 'Failed',
         ...(deploymentUid !== undefined ? { deploymentUid } : {}),
+        ...(set !== undefined && !ownerOfSet.has(set) ? { replicaSetGone: true } : {}),
       });
     }
   }

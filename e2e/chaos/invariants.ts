@@ -45,6 +45,8 @@ export interface PodView {
   terminating: boolean;
   /** uid of the Deployment owning the pod's ReplicaSet, when both are known. */
   deploymentUid?: string;
+  /** The ReplicaSet the pod names as its controller no longer exists. */
+  replicaSetGone?: boolean;
 }
 
 export interface FleetSnapshot {
@@ -64,7 +66,7 @@ export const INVARIANTS = {
   noStrayObject: 'no Spillway object in a member that no template asks for',
   readyPods: "after settling, Ready pods of each workload's copies equal its replicas",
   noDoubling:
-    "at every sampled moment, no workload runs more pods than its replicas plus a rolling update's surge",
+    "at every sampled moment, no workload runs more pods than its replicas plus a rolling update's surge (but for pods a member could not remove: replicas moved off it while it was down, until 30 s after it answers)",
   noRepeatedErrors: 'after settling, no error or warning repeats in the controller log',
 } as const;
 export type InvariantName = keyof typeof INVARIANTS;
@@ -166,14 +168,19 @@ export function checkStrayObjects(s: FleetSnapshot): Violation[] {
 }
 
 /**
- * Pods of a copy that no longer exists (its ReplicaSet still names the deleted copy as owner):
- * the member's garbage collector's to remove, not replicas of the workload. After a member's API
- * server restarts, its kube-controller-manager's collector can take minutes to get to them.
+ * Pods of a copy that no longer exists: their ReplicaSet still names the deleted copy as owner,
+ * or is gone itself (the collector deletes a deleted copy's ReplicaSet first, then its pods).
+ * They are the member's garbage collector's to remove, not replicas of the workload. After a
+ * member's API server restarts, its kube-controller-manager's collector can take minutes to get
+ * to them.
  */
 export function orphanPods(s: Pick<FleetSnapshot, 'pods' | 'copies'>): PodView[] {
   const liveCopies = new Set(s.copies.map((c) => c.uid));
   return s.pods.filter(
-    (p) => !p.terminating && p.deploymentUid !== undefined && !liveCopies.has(p.deploymentUid),
+    (p) =>
+      !p.terminating &&
+      (p.replicaSetGone === true ||
+        (p.deploymentUid !== undefined && !liveCopies.has(p.deploymentUid))),
   );
 }
 
@@ -208,35 +215,147 @@ export function surgeOf(replicas: number): number {
   return Math.ceil(replicas / 4);
 }
 
+/** A member API server's outage, from the suite's fault log: down from `from` until `to`. */
+export interface Outage {
+  cluster: string;
+  from: number;
+  /** When it answered again; absent while it is down. */
+  to?: number;
+}
+
+/** A binding that gave a member fewer replicas than at the sample before (`after`, `at`]. */
+export interface ShareDrop {
+  /** namespace/name of the template. */
+  workload: string;
+  cluster: string;
+  after: number;
+  at: number;
+  /** How many replicas the binding took off the member. */
+  replicas: number;
+}
+
+/**
+ * How long after a member answers again its excused pods still are (see excusedPods): the
+ * controller notices at its next probe (every 5 s) and then deletes the copy in one reconcile.
+ */
+export const UNREACHABLE_GRACE_MS = 30_000;
+/**
+ * A drop seen this shortly before an outage began still counts as made while the member was
+ * unreachable: the controller writes the binding first and removes the copy just after.
+ */
+export const MOVE_MARGIN_MS = 10_000;
+
+const shareKey = (workload: string, cluster: string) => `${workload}|${cluster}`;
+
+/** Each binding's replicas per member (namespace/template|cluster -> replicas). */
+export function sharesOf(bindings: readonly BindingView[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const b of bindings)
+    for (const c of b.clusters)
+      out.set(shareKey(key(b.namespace, b.resourceName), c.name), c.replicas);
+  return out;
+}
+
+/** Members whose share went down between two samples (a share that vanished went to 0). */
+export function shareDrops(
+  before: ReadonlyMap<string, number>,
+  now: ReadonlyMap<string, number>,
+  after: number,
+  at: number,
+): ShareDrop[] {
+  const out: ShareDrop[] = [];
+  for (const [k, was] of before) {
+    const is = now.get(k) ?? 0;
+    if (is >= was) continue;
+    const [workload = '', cluster = ''] = k.split('|');
+    out.push({ workload, cluster, after, at, replicas: was - is });
+  }
+  return out;
+}
+
+/**
+ * Pods the controller cannot have removed yet (namespace/template|cluster -> count): when a
+ * binding took replicas off a member while that member's API server was down (per the fault
+ * log), its copy can only be scaled in or deleted once it answers again. Until then, and for
+ * UNREACHABLE_GRACE_MS after, that member's pods of the workload above its current share are
+ * excused, up to the replicas the binding took off it. Nothing else is excused.
+ */
+export function excusedPods(
+  pods: readonly PodView[],
+  shares: ReadonlyMap<string, number>,
+  drops: readonly ShareDrop[],
+  outages: readonly Outage[],
+  now: number,
+): Map<string, number> {
+  const taken = new Map<string, number>();
+  for (const d of drops) {
+    const during = outages.some(
+      (o) =>
+        o.cluster === d.cluster &&
+        d.at >= o.from - MOVE_MARGIN_MS &&
+        (o.to === undefined || (d.after <= o.to && now <= o.to + UNREACHABLE_GRACE_MS)),
+    );
+    if (!during) continue;
+    const k = shareKey(d.workload, d.cluster);
+    taken.set(k, (taken.get(k) ?? 0) + d.replicas);
+  }
+  const present = new Map<string, number>();
+  for (const p of pods) {
+    const k = shareKey(key(p.namespace, p.app), p.cluster);
+    present.set(k, (present.get(k) ?? 0) + 1);
+  }
+  const out = new Map<string, number>();
+  for (const [k, n] of taken) {
+    const above = (present.get(k) ?? 0) - (shares.get(k) ?? 0);
+    if (above > 0) out.set(k, Math.min(above, n));
+  }
+  return out;
+}
+
 /**
  * One sampled moment: live pods per workload (pods of a copy the member still has: a pod of a
  * deleted copy is garbage the member's collector is removing, not a replica) against the most
  * replicas the workload's template had recently (`peak`; scaling down takes a while to reach
- * the members) plus each copy's surge. `copies` is how many members hold a copy.
+ * the members) plus each copy's surge. `excused` (from excusedPods) are not counted.
  */
 export function checkDoubling(
   s: Pick<FleetSnapshot, 'pods' | 'copies'>,
   peak: ReadonlyMap<string, number>,
+  excused: ReadonlyMap<string, number> = new Map(),
 ): Violation[] {
   const orphans = new Set(orphanPods(s));
-  const live = new Map<string, number>();
-  const copiesOf = new Map<string, Set<string>>();
+  const perCluster = new Map<string, Map<string, number>>();
   for (const p of s.pods) {
     if (p.terminating || orphans.has(p)) continue;
     const k = key(p.namespace, p.app);
-    live.set(k, (live.get(k) ?? 0) + 1);
-    copiesOf.set(k, (copiesOf.get(k) ?? new Set()).add(p.cluster));
+    const counts = perCluster.get(k) ?? new Map<string, number>();
+    counts.set(p.cluster, (counts.get(p.cluster) ?? 0) + 1);
+    perCluster.set(k, counts);
   }
   const out: Violation[] = [];
-  for (const [k, n] of live) {
+  for (const [k, counts] of perCluster) {
     const max = peak.get(k);
     if (max === undefined) continue; // not a workload of the run
+    let n = 0;
+    let spared = 0;
+    for (const [c, m] of counts) {
+      const e = Math.min(m, excused.get(shareKey(k, c)) ?? 0);
+      n += m - e;
+      spared += e;
+    }
     // Each copy surges by its own 25%, rounded up: at most one more than 25% of the total.
-    const allowed = max + surgeOf(max) + Math.max(0, (copiesOf.get(k)?.size ?? 1) - 1);
+    const allowed = max + surgeOf(max) + Math.max(0, counts.size - 1);
     if (n > allowed)
       out.push({
         invariant: 'noDoubling',
-        message: `${k}: ${n} live pods, at most ${allowed} allowed (replicas up to ${max} plus surge)`,
+        message: `${k}: ${n} live pods, at most ${allowed} allowed (replicas up to ${max} plus surge): ${[
+          ...counts,
+        ]
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([c, m]) => `${m} in ${c}`)
+          .join(
+            ', ',
+          )}${spared > 0 ? ` (${spared} excused on a member unreachable when its replicas moved)` : ''}`,
       });
   }
   return out;

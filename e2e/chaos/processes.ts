@@ -7,8 +7,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CoordinationV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { REPO_ROOT, hub, type ClusterInfo, type FleetState } from '../fleet/index.js';
+import { REPO_ROOT, type ClusterInfo, type FleetState } from '../fleet/index.js';
 import { isRunning, rssBytes, startProcess, type ProcessRecord } from '../fleet/processes.js';
+import { startControllerProcess } from '../support/spillway.js';
 
 const SCRIPT = join(REPO_ROOT, 'src', 'cli', 'spillway.ts');
 const WRITE_LOG = join(REPO_ROOT, 'e2e', 'chaos', 'write-log.ts');
@@ -24,25 +25,11 @@ export interface Replica {
 
 export function startFleetReplica(state: FleetState, name: string): Replica {
   const writeLog = join(state.stateDir, 'logs', `${name}.writes`);
-  const rec = startProcess(
+  const rec = startControllerProcess(state, {
     name,
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      '--import',
-      WRITE_LOG,
-      SCRIPT,
-      'fleet-controller',
-      '--kubeconfig',
-      hub(state).kubeconfigPath,
-      '--health-port',
-      '0',
-    ],
-    join(state.stateDir, 'logs', `${name}.log`),
-    SCRIPT,
-    { ...process.env, SPILLWAY_WRITE_LOG: writeLog, LOG_LEVEL: 'info' },
-  );
+    preload: [WRITE_LOG],
+    env: { SPILLWAY_WRITE_LOG: writeLog, LOG_LEVEL: 'info' },
+  });
   return { rec, writeLog, startedAt: Date.now() };
 }
 

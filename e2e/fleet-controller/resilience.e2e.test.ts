@@ -104,7 +104,7 @@ describe('fleet controller resilience', () => {
       10_000,
       async () => !processRunning(controller as ProcessRecord),
     );
-    controller = startControllerProcess(fleet.state, 'fleet-controller-2');
+    controller = startControllerProcess(fleet.state, { name: 'fleet-controller-2' });
 
     // The new controller waits for the dead one's lease to expire, then finishes the job.
     await waitFor('api at 6 + 2', 120_000, async () => {

@@ -35,8 +35,19 @@ export async function installCrds(kc: KubeConfig): Promise<void> {
   });
 }
 
+export interface RegisterOptions {
+  /**
+   * Member name -> the API server address the fleet controller is given for it instead of the
+   * member's own (a fault-injecting proxy in front of it, as the chaos suite has).
+   */
+  serverOverrides?: Readonly<Record<string, string>>;
+}
+
 /** Registers every member of the fleet on its hub, as the operations guide describes. */
-export async function registerMembers(state: FleetState): Promise<void> {
+export async function registerMembers(
+  state: FleetState,
+  opts: RegisterOptions = {},
+): Promise<void> {
   const kc = kubeConfigFor(hub(state));
   const core = kc.makeApiClient(CoreV1Api);
   const custom = kc.makeApiClient(CustomObjectsApi);
@@ -46,13 +57,13 @@ export async function registerMembers(state: FleetState): Promise<void> {
   for (const m of members(state)) {
     const spec = state.topology.members.find((t) => t.id === m.name);
     const secret = `member-${m.name}`;
+    const server = opts.serverOverrides?.[m.name];
+    let kubeconfig = readFileSync(m.kubeconfigPath, 'utf8');
+    if (server !== undefined) kubeconfig = kubeconfig.replaceAll(m.server, server);
     await core
       .createNamespacedSecret({
         namespace: SYSTEM_NAMESPACE,
-        body: {
-          metadata: { name: secret },
-          stringData: { kubeconfig: readFileSync(m.kubeconfigPath, 'utf8') },
-        },
+        body: { metadata: { name: secret }, stringData: { kubeconfig } },
       })
       .catch(() => undefined);
     await custom.createClusterCustomObject({
@@ -91,11 +102,21 @@ export function seedPolicy(idcId: string, ackId: string): string {
 
 export const SEED_DEMO = join(REPO_ROOT, 'test', 'fixtures', 'seed', 'demo.yaml');
 
+export interface ControllerProcessOptions {
+  /** Process name, also its log file's under the fleet's logs/ (default fleet-controller). */
+  name?: string;
+  /** Modules preloaded with `node --import` before the CLI (e.g. the chaos suite's write log). */
+  preload?: string[];
+  /** Environment added to this process's. */
+  env?: Readonly<Record<string, string>>;
+}
+
 /** `spillway fleet-controller` as its own process (from the TypeScript source, through tsx). */
 export function startControllerProcess(
   state: FleetState,
-  name = 'fleet-controller',
+  opts: ControllerProcessOptions = {},
 ): ProcessRecord {
+  const name = opts.name ?? 'fleet-controller';
   const script = join(REPO_ROOT, 'src', 'cli', 'spillway.ts');
   return startProcess(
     name,
@@ -103,6 +124,7 @@ export function startControllerProcess(
     [
       '--import',
       'tsx',
+      ...(opts.preload ?? []).flatMap((m) => ['--import', m]),
       script,
       'fleet-controller',
       '--kubeconfig',
@@ -112,6 +134,7 @@ export function startControllerProcess(
     ],
     join(state.stateDir, 'logs', `${name}.log`),
     script,
+    { ...process.env, ...opts.env },
   );
 }
 

@@ -7,8 +7,14 @@ import {
   checkRepeatedErrors,
   checkSettled,
   checkStrayObjects,
+  excusedPods,
+  MOVE_MARGIN_MS,
   orphanPods,
   parseLog,
+  shareDrops,
+  sharesOf,
+  UNREACHABLE_GRACE_MS,
+  type BindingView,
   type CopyView,
   type FleetSnapshot,
   type PodView,
@@ -143,12 +149,109 @@ describe('chaos invariants', () => {
     expect(checkDoubling(s, peak)).toEqual([]);
     s.pods.push(...pods('bj', 'web', 2, { deploymentUid: 'bj-web' }));
     expect(checkDoubling(s, peak).map((v) => v.message)).toEqual([
-      'chaos/web: 10 live pods, at most 8 allowed (replicas up to 5 plus surge)',
+      'chaos/web: 10 live pods, at most 8 allowed (replicas up to 5 plus surge): 6 in bj, 4 in idc',
     ]);
     // Pods of a copy the member already deleted are garbage, not replicas.
     const t = settled();
     t.pods.push(...pods('idc', 'web', 5, { deploymentUid: 'deleted-copy' }));
     expect(checkDoubling(t, peak)).toEqual([]);
+  });
+
+  it("count pods whose ReplicaSet is gone as the collector's too", () => {
+    // The member's collector deletes a deleted copy's ReplicaSets first and their pods seconds
+    // later (w08 in a seed-14 run: 4 such pods in bj counted as replicas beside 4 in idc).
+    const peak = new Map([['chaos/web', 4]]);
+    const s = { copies: [copy('idc', 'web', 4)], pods: pods('idc', 'web', 4) };
+    s.pods.push(...pods('bj', 'web', 4, { replicaSetGone: true }));
+    expect(orphanPods(s)).toHaveLength(4);
+    expect(checkDoubling(s, peak)).toEqual([]);
+    s.pods.push(...pods('bj', 'web', 3));
+    expect(checkDoubling(s, peak).map((v) => v.message)).toEqual([
+      'chaos/web: 7 live pods, at most 6 allowed (replicas up to 4 plus surge): 3 in bj, 4 in idc',
+    ]);
+  });
+
+  describe('pods on a member that was down when the binding moved its replicas', () => {
+    // w08, 4 replicas, all in bj; bj's API server stops at 100 s and answers again at 170 s;
+    // meanwhile a policy edit moves the 4 replicas to idc, and bj's copy can only be deleted
+    // once bj answers.
+    const s = 1000;
+    const bj = { cluster: 'bj', from: 100 * s, to: 170 * s };
+    const binding = (idc: number, bjShare: number): BindingView => ({
+      namespace: 'chaos',
+      name: 'w08-deployment',
+      resourceName: 'w08',
+      replicas: idc + bjShare,
+      clusters: [
+        ...(idc > 0 ? [{ name: 'idc', replicas: idc }] : []),
+        ...(bjShare > 0 ? [{ name: 'bj', replicas: bjShare }] : []),
+      ],
+    });
+    const peak = new Map([['chaos/w08', 4]]);
+    const before = sharesOf([binding(0, 4)]);
+    const after = sharesOf([binding(4, 0)]);
+    const doubled = [...pods('idc', 'w08', 4), ...pods('bj', 'w08', 4)];
+    const snapshot = { copies: [copy('idc', 'w08', 4), copy('bj', 'w08', 4)], pods: doubled };
+    const violations = (movedAt: number, now: number, outages = [bj]) =>
+      checkDoubling(
+        snapshot,
+        peak,
+        excusedPods(
+          doubled,
+          after,
+          shareDrops(before, after, movedAt - 2 * s, movedAt),
+          outages,
+          now,
+        ),
+      ).map((v) => v.message);
+
+    it('records what a binding took off a member', () => {
+      expect(shareDrops(before, after, 1, 2)).toEqual([
+        { workload: 'chaos/w08', cluster: 'bj', after: 1, at: 2, replicas: 4 },
+      ]);
+      expect(shareDrops(after, before, 1, 2)).toEqual([
+        { workload: 'chaos/w08', cluster: 'idc', after: 1, at: 2, replicas: 4 },
+      ]);
+    });
+
+    it('excuses them until the member answers again plus the grace', () => {
+      expect(violations(130 * s, 171 * s)).toEqual([]);
+      expect(violations(130 * s, 170 * s + UNREACHABLE_GRACE_MS)).toEqual([]);
+      // A move just before the outage: the copy's removal came after the API server stopped.
+      expect(violations(100 * s - MOVE_MARGIN_MS, 171 * s)).toEqual([]);
+    });
+
+    it('excuses nothing past the grace, for a move made while it answered, or another member', () => {
+      const doubledMessage =
+        'chaos/w08: 8 live pods, at most 6 allowed (replicas up to 4 plus surge): 4 in bj, 4 in idc';
+      expect(violations(130 * s, 170 * s + UNREACHABLE_GRACE_MS + 1)).toEqual([doubledMessage]);
+      expect(violations(100 * s - MOVE_MARGIN_MS - 1, 171 * s)).toEqual([doubledMessage]);
+      expect(violations(180 * s, 181 * s)).toEqual([doubledMessage]);
+      expect(violations(130 * s, 171 * s, [{ ...bj, cluster: 'idc' }])).toEqual([doubledMessage]);
+    });
+
+    it('excuses no more than the binding took off the member', () => {
+      // bj kept 1 of its 4 and runs 5: 3 excused, 5 counted; with 7 in bj, 7 are counted.
+      const kept = sharesOf([binding(3, 1)]);
+      const extra = [...pods('idc', 'w08', 3), ...pods('bj', 'w08', 5)];
+      const excused = excusedPods(
+        extra,
+        kept,
+        shareDrops(before, kept, 129 * s, 130 * s),
+        [bj],
+        171 * s,
+      );
+      expect(excused).toEqual(new Map([['chaos/w08|bj', 3]]));
+      expect(checkDoubling({ copies: snapshot.copies, pods: extra }, peak, excused)).toEqual([]);
+      extra.push(...pods('bj', 'w08', 2));
+      expect(
+        checkDoubling({ copies: snapshot.copies, pods: extra }, peak, excused).map(
+          (v) => v.message,
+        ),
+      ).toEqual([
+        'chaos/w08: 7 live pods, at most 6 allowed (replicas up to 4 plus surge): 7 in bj, 3 in idc (3 excused on a member unreachable when its replicas moved)',
+      ]);
+    });
   });
 
   it('find errors and warnings repeating after the fleet settled', () => {
