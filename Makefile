@@ -19,8 +19,11 @@ node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 deps: node_modules/.package-lock.json
 
+# The Go-built test tools (hack/build-tools.sh). TOOLS names which of them (kube kwok helm
+# kubeconform node pause coredns); empty: the first four, what `make e2e` needs.
+TOOLS ?=
 tools:
-	bash hack/build-tools.sh
+	bash hack/build-tools.sh $(TOOLS)
 
 # The Spillway image from the Dockerfile, without a Docker engine (buildah; root). Writes
 # $(SPILLWAY_CACHE)/image/spillway-<version>.oci.tar (docs/development.md).
@@ -66,8 +69,11 @@ typecheck: deps
 unit: deps
 	$(JEST) --selectProjects unit
 
+# E2E passes jest more arguments, e.g. files: `make e2e E2E=e2e/charts`. CI (.ci/run) runs the
+# chart tests, the only ones needing helm and kubeconform, after the others, while those two build.
+E2E ?=
 e2e: deps tools
-	$(JEST) --selectProjects e2e --runInBand --forceExit
+	$(JEST) --selectProjects e2e --runInBand --forceExit $(E2E)
 
 test: lint typecheck unit e2e e2e-real
 

@@ -13,6 +13,16 @@ mkdir -p "$cache/bin"
 
 log() { printf '[build-tools %(%H:%M:%S)T] %s\n' -1 "$*"; }
 
+# with_lock NAME FUNC: one build of a tool at a time across processes (CI builds some tools in
+# the background while a test run asks for them; the second waits, then finds them cached).
+with_lock() {
+  local fd
+  exec {fd}>"$cache/bin/.lock-$1"
+  flock "$fd"
+  "$2"
+  exec {fd}>&-
+}
+
 have() { # have DIR BIN...: true when every binary is already built
   local dir=$1; shift
   for b in "$@"; do [ -x "$dir/$b" ] || return 1; done
@@ -36,14 +46,14 @@ build_kube() {
   } >"$mod/go.mod"
   local minor=${KUBE_VERSION#v1.}; minor=${minor%%.*}
   local ld="-s -w -X k8s.io/component-base/version.gitVersion=$KUBE_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/component-base/version.gitTreeState=clean"
-  (cd "$mod" && go mod download 2>&1 | tail -3) || true
-  for b in kube-apiserver kube-controller-manager kube-scheduler; do
-    log "kube $KUBE_VERSION: building $b"
-    (cd "$mod" && go build -trimpath -ldflags "$ld" -o "$out.tmp/$b" "k8s.io/kubernetes/cmd/$b")
-  done
-  # etcd at the version kubernetes itself pins (same module graph, so no extra resolution).
-  log "kube $KUBE_VERSION: building etcd (go.etcd.io/etcd/server/v3 as pinned by kubernetes)"
-  (cd "$mod" && go build -trimpath -ldflags "-s -w" -o "$out.tmp/etcd" go.etcd.io/etcd/server/v3)
+  # One go build for all four: the packages they share (most of them) compile once and the
+  # links overlap with compiling, instead of each binary's tail and link running on one core.
+  log "kube $KUBE_VERSION: building ${bins[*]} (etcd as pinned by kubernetes, same module graph)"
+  (cd "$mod" && go build -trimpath -ldflags "$ld" -o "$out.tmp/" \
+    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
+    k8s.io/kubernetes/cmd/kube-scheduler go.etcd.io/etcd/server/v3)
+  # go names the binary of a /v3 module path after the element before it.
+  mv "$out.tmp/server" "$out.tmp/etcd"
   rm -rf "$out"; mv "$out.tmp" "$out"
   log "kube $KUBE_VERSION: done"
 }
@@ -53,15 +63,14 @@ build_kube() {
 build_node() {
   local out="$cache/bin/kube-node-$KUBE_VERSION"
   if have "$out" kubelet kube-proxy kubectl; then log "kube-node $KUBE_VERSION: cached in $out"; return; fi
-  build_kube
+  with_lock kube build_kube
   local mod="$cache/src/kube-$KUBE_VERSION"
   local minor=${KUBE_VERSION#v1.}; minor=${minor%%.*}
   local ld="-s -w -X k8s.io/component-base/version.gitVersion=$KUBE_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/component-base/version.gitTreeState=clean"
   mkdir -p "$out.tmp"
-  for b in kubelet kube-proxy kubectl; do
-    log "kube-node $KUBE_VERSION: building $b"
-    (cd "$mod" && go build -trimpath -ldflags "$ld" -o "$out.tmp/$b" "k8s.io/kubernetes/cmd/$b")
-  done
+  log "kube-node $KUBE_VERSION: building kubelet kube-proxy kubectl (one go build, packages shared with kube are cached)"
+  (cd "$mod" && go build -trimpath -ldflags "$ld" -o "$out.tmp/" \
+    k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-proxy k8s.io/kubernetes/cmd/kubectl)
   rm -rf "$out"; mv "$out.tmp" "$out"
   log "kube-node $KUBE_VERSION: done"
 }
@@ -137,19 +146,23 @@ build_karmada() {
   log "karmada $version: done: $(du -sh "$out" | cut -f1) in $out"
 }
 
+build_kwok() { build_simple kwok "$KWOK_VERSION" sigs.k8s.io/kwok/cmd/kwok kwok; }
+build_helm() { build_simple helm "$HELM_VERSION" helm.sh/helm/v3/cmd/helm helm; }
+build_kubeconform() { build_simple kubeconform "$KUBECONFORM_VERSION" github.com/yannh/kubeconform/cmd/kubeconform kubeconform; }
+
 # `node pause coredns` (the real node, make e2e-real) and `karmada` are built only when asked for.
 want=${*:-kube kwok helm kubeconform}
 start=$(date +%s)
 for t in $want; do
   case $t in
-    kube) build_kube ;;
-    kwok) build_simple kwok "$KWOK_VERSION" sigs.k8s.io/kwok/cmd/kwok kwok ;;
-    helm) build_simple helm "$HELM_VERSION" helm.sh/helm/v3/cmd/helm helm ;;
-    node) build_node ;;
-    pause) build_pause ;;
-    coredns) build_coredns ;;
+    kube) with_lock kube build_kube ;;
+    kwok) with_lock kwok build_kwok ;;
+    helm) with_lock helm build_helm ;;
+    node) with_lock kube-node build_node ;;
+    pause) with_lock pause build_pause ;;
+    coredns) with_lock coredns build_coredns ;;
     karmada) build_karmada ;;
-    kubeconform) build_simple kubeconform "$KUBECONFORM_VERSION" github.com/yannh/kubeconform/cmd/kubeconform kubeconform ;;
+    kubeconform) with_lock kubeconform build_kubeconform ;;
     *) echo "unknown tool $t" >&2; exit 2 ;;
   esac
 done
