@@ -31,6 +31,7 @@ import { meteredQueueOptions, newControllerMetrics, newRegistry } from '../runti
 import { WorkQueue } from '../runtime/workqueue.js';
 import { fenceWrites, writeGateOf } from '../runtime/write-fence.js';
 import { BindingReconciler } from './binding-reconciler.js';
+import { KubeReconcilePort } from './reconcile-io.js';
 import { dependenciesOf } from './dependencies.js';
 import { DependencyWatch } from './dependency-watch.js';
 import type { TemplateObject } from './member-copy.js';
@@ -418,12 +419,15 @@ export async function runFleetController(
   );
 
   const reconciler = new BindingReconciler({
-    hub: opts.hub,
+    port: new KubeReconcilePort({
+      hub: opts.hub,
+      recorder,
+      members,
+      templates,
+      policies,
+      overridePolicies: () => overrideWatch.policies(),
+    }),
     logger,
-    recorder,
-    members,
-    templates,
-    policies,
     overrides: overrideWatch,
     metrics,
     recheckMs: opts.recheckMs ?? 5000,

@@ -1,0 +1,119 @@
+/**
+ * The bind stage's decision (pure): the ResourceBinding a schedule result is written as, the
+ * one durable memory of where the template's replicas are (spec.clusters, a rebalance move).
+ * Like Karmada's BuildResourceBinding, minus its API read.
+ */
+import {
+  FLEET_API_VERSION,
+  bindingName,
+  type ResourceBinding,
+  type ResourceBindingSpec,
+  type TargetCluster,
+} from '../api/fleet.js';
+import type { TemplateObject } from './member-copy.js';
+import { BINDING_FINALIZER } from './ownership.js';
+import type { RebalanceDecision } from './rebalance.js';
+import { manualAfter, rebalanceStateOf } from './rebalance-binding.js';
+import { replicaRequirements } from './requirements.js';
+import type { SchedulePlan } from './schedule-plan.js';
+import type { Workload } from './schedule-plan.js';
+import type { TemplateKey } from './template-key.js';
+
+export interface BindingSpecInput {
+  key: TemplateKey;
+  template: TemplateObject;
+  workload: Workload;
+  targets: readonly TargetCluster[];
+  rebalance?: RebalanceDecision;
+  manual: Extract<SchedulePlan, { ok: true }>['manual'];
+}
+
+export function bindingSpecOf(i: BindingSpecInput): ResourceBindingSpec {
+  const { key, template, workload: w } = i;
+  const policy = w.policy;
+  const spec: ResourceBindingSpec = {
+    resource: {
+      apiVersion: key.apiVersion,
+      kind: key.kind,
+      namespace: key.namespace,
+      name: key.name,
+      uid: template.metadata.uid as string,
+      resourceVersion: template.metadata.resourceVersion as string,
+    },
+    replicas: w.withReplicas ? w.replicas : 0,
+    policy: {
+      kind: policy.kind,
+      name: policy.metadata.name ?? '',
+      ...(policy.kind === 'PropagationPolicy'
+        ? { namespace: policy.metadata.namespace ?? '' }
+        : {}),
+    },
+    preserveResourcesOnDeletion: policy.spec.preserveResourcesOnDeletion ?? false,
+    clusters: [...i.targets],
+  };
+  const req = replicaRequirements(template);
+  if (req) spec.replicaRequirements = req;
+  if (policy.spec.placement) spec.placement = policy.spec.placement;
+  if (policy.spec.autoScaling) spec.autoScaling = policy.spec.autoScaling;
+  if (policy.spec.rebalance) spec.rebalance = policy.spec.rebalance;
+  const rebalancing = i.rebalance
+    ? rebalanceStateOf(i.rebalance, manualAfter(i.manual.manual, i.rebalance))
+    : i.manual.serving !== undefined
+      ? {
+          manual: {
+            request: i.manual.serving,
+            phase: 'Failed' as const,
+            message: 'only Divided workloads with replicas can be rebalanced',
+          },
+        }
+      : undefined;
+  if (rebalancing) spec.rebalancing = rebalancing;
+  return spec;
+}
+
+/** The body of the binding's server-side apply. */
+export type BindingBody = Pick<ResourceBinding, 'apiVersion' | 'kind' | 'spec'> & {
+  metadata: {
+    name: string;
+    namespace: string;
+    finalizers: string[];
+    ownerReferences: {
+      apiVersion: string;
+      kind: string;
+      name: string;
+      uid: string;
+      controller: boolean;
+      blockOwnerDeletion: boolean;
+    }[];
+  };
+};
+
+export function bindingBody(
+  key: TemplateKey,
+  template: TemplateObject,
+  spec: ResourceBindingSpec,
+): BindingBody {
+  return {
+    apiVersion: FLEET_API_VERSION,
+    kind: 'ResourceBinding',
+    metadata: {
+      name: bindingName(key.name, key.kind),
+      namespace: key.namespace,
+      // Held until the member copies are gone, whatever deletes the binding (the template's
+      // finalizer path, the garbage collector, or the namespace controller).
+      finalizers: [BINDING_FINALIZER],
+      // The hub's garbage collector removes the binding with its template.
+      ownerReferences: [
+        {
+          apiVersion: template.apiVersion,
+          kind: template.kind,
+          name: key.name,
+          uid: template.metadata.uid as string,
+          controller: true,
+          blockOwnerDeletion: false,
+        },
+      ],
+    },
+    spec,
+  };
+}

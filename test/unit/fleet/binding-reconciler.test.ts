@@ -1,0 +1,244 @@
+/**
+ * The binding reconciler's decision flow, end to end through its stages, against a recording
+ * fake of its port (recording-port.ts): what one reconcile writes, and that an unchanged one
+ * writes nothing. The real API paths are covered by e2e/fleet-controller.
+ */
+import { beforeEach, describe, expect, it } from '@jest/globals';
+import { Registry } from 'prom-client';
+import type { ResourceBinding } from '../../../src/api/fleet.js';
+import type { AnyOverridePolicy } from '../../../src/api/override.js';
+import type { AnyPropagationPolicy } from '../../../src/api/policy.js';
+import { BindingReconciler } from '../../../src/fleet/binding-reconciler.js';
+import type { TemplateObject } from '../../../src/fleet/member-copy.js';
+import { FleetMetrics } from '../../../src/fleet/metrics.js';
+import type { MemberOverride } from '../../../src/fleet/override-status.js';
+import { silentLogger } from '../../../src/runtime/logger.js';
+import { RecordingPort, type Call } from './recording-port.js';
+
+const KEY = 'apps/v1|Deployment|test|web';
+const BINDING = 'test/web-deployment';
+const NOW = Date.parse('2026-01-01T00:00:00Z');
+
+function deployment(replicas: number): TemplateObject {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'web', namespace: 'test', labels: { app: 'web' }, generation: 1 },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: 'web' } },
+      template: {
+        metadata: { labels: { app: 'web' } },
+        spec: {
+          containers: [{ name: 'web', image: 'nginx:1.27', resources: { requests: { cpu: '1' } } }],
+        },
+      },
+    },
+  };
+}
+
+/** idc first, cloud when idc is full: the spill-over the project is named for. */
+const policy: AnyPropagationPolicy = {
+  apiVersion: 'policy.one.alibabacloud.com/v1alpha1',
+  kind: 'PropagationPolicy',
+  metadata: { name: 'spill', namespace: 'test' },
+  spec: {
+    resourceSelectors: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' }],
+    placement: {
+      clusterAffinities: [
+        { affinityName: 'idc', clusterNames: ['idc'] },
+        { affinityName: 'cloud', clusterNames: ['cloud'] },
+      ],
+      replicaScheduling: {
+        replicaSchedulingType: 'Divided',
+        replicaDivisionPreference: 'Aggregated',
+      },
+    },
+  },
+};
+
+const writes = (calls: Call[], op: Call['op']) => calls.filter((c) => c.op === op);
+const copyWrites = (calls: Call[]) =>
+  writes(calls, 'applyCopy').map((c) => {
+    const a = c as Extract<Call, { op: 'applyCopy' }>;
+    return { member: a.member, replicas: a.replicas };
+  });
+
+describe('BindingReconciler against a recording port', () => {
+  let port: RecordingPort;
+  let reconciler: BindingReconciler;
+  let observed: MemberOverride[][];
+
+  beforeEach(() => {
+    port = new RecordingPort();
+    port.addMember({ name: 'idc', ready: true, capacity: 4 });
+    port.addMember({ name: 'cloud', ready: true, capacity: 100 });
+    port.propagationPolicies = [policy];
+    observed = [];
+    reconciler = new BindingReconciler({
+      port,
+      logger: silentLogger(),
+      metrics: new FleetMetrics(new Registry()),
+      overrides: { observed: (_k, outcomes) => observed.push([...outcomes]) },
+      recheckMs: 5000,
+      now: () => NOW,
+    });
+  });
+
+  const binding = (): ResourceBinding => {
+    const b = port.bindings.get(BINDING);
+    if (!b) throw new Error('no binding written');
+    return b;
+  };
+  const condition = (type: string) => binding().status?.conditions?.find((c) => c.type === type);
+
+  it('first placement: finalizer, binding with the spill-over, one copy per member, status', async () => {
+    port.putTemplate(deployment(6));
+    await reconciler.reconcile(KEY);
+    const calls = port.take();
+    expect(writes(calls, 'patchFinalizers')).toEqual([
+      { op: 'patchFinalizers', name: 'web', finalizers: ['fleet.spillway.dev/cleanup'] },
+    ]);
+    expect(writes(calls, 'applyBinding')).toEqual([
+      {
+        op: 'applyBinding',
+        clusters: [
+          { name: 'idc', replicas: 4 },
+          { name: 'cloud', replicas: 2 },
+        ],
+      },
+    ]);
+    expect(copyWrites(calls)).toEqual([
+      { member: 'idc', replicas: 4 },
+      { member: 'cloud', replicas: 2 },
+    ]);
+    // The binding is written before any member copy: it is the memory of where copies are.
+    const order = calls.map((c) => c.op);
+    expect(order.indexOf('applyBinding')).toBeLessThan(order.indexOf('applyCopy'));
+    expect(writes(calls, 'removeCopy')).toEqual([]);
+    expect(condition('Scheduled')?.status).toBe('True');
+    expect(condition('FullyApplied')?.status).toBe('True');
+    expect(
+      port.template({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'test', name: 'web' })
+        ?.metadata.annotations?.['fleet.spillway.dev/placement'],
+    ).toContain('idc');
+    expect(writes(calls, 'record').length).toBeGreaterThan(0);
+  });
+
+  it('a reconcile whose inputs did not change writes nothing', async () => {
+    port.putTemplate(deployment(6));
+    await reconciler.reconcile(KEY);
+    // The first pass sees copies as they were before its own writes; the second settles.
+    await reconciler.reconcile(KEY);
+    port.take();
+    const result = await reconciler.reconcile(KEY);
+    expect(port.take()).toEqual([]);
+    // Settled: every copy applied, up to date and ready, nothing waits, so no recheck.
+    expect(result).toBeUndefined();
+  });
+
+  it('scale-in empties the lowest-priority member first and removes its copy', async () => {
+    port.putTemplate(deployment(6));
+    await reconciler.reconcile(KEY);
+    await reconciler.reconcile(KEY);
+    port.take();
+    port.putTemplate(deployment(2));
+    await reconciler.reconcile(KEY);
+    const calls = port.take();
+    expect(writes(calls, 'applyBinding')).toEqual([
+      { op: 'applyBinding', clusters: [{ name: 'idc', replicas: 2 }] },
+    ]);
+    expect(copyWrites(calls)).toEqual([{ member: 'idc', replicas: 2 }]);
+    expect(writes(calls, 'removeCopy')).toEqual([{ op: 'removeCopy', member: 'cloud' }]);
+    expect(port.copies.get('cloud')?.size).toBe(0);
+  });
+
+  it('a member that is not Ready gets no write, keeps its share within toleration, and is reported', async () => {
+    port.putTemplate(deployment(6));
+    await reconciler.reconcile(KEY);
+    await reconciler.reconcile(KEY);
+    port.take();
+    const idc = port.memberMap.get('idc');
+    if (idc) idc.ready = false;
+    port.putTemplate(deployment(7));
+    const result = await reconciler.reconcile(KEY);
+    const calls = port.take();
+    expect(copyWrites(calls).filter((c) => c.member === 'idc')).toEqual([]);
+    // idc keeps the 4 it holds (toleration not over); the new replica goes to cloud.
+    expect(writes(calls, 'applyBinding')).toEqual([
+      {
+        op: 'applyBinding',
+        clusters: [
+          { name: 'idc', replicas: 4 },
+          { name: 'cloud', replicas: 3 },
+        ],
+      },
+    ]);
+    expect(copyWrites(calls)).toEqual([{ member: 'cloud', replicas: 3 }]);
+    const idcStatus = binding().status?.aggregatedStatus?.find((s) => s.clusterName === 'idc');
+    expect(idcStatus?.message).toBe('member not reachable');
+    expect(condition('FullyApplied')?.status).toBe('False');
+    // Not settled: it looks again.
+    expect(result).toEqual({ requeueAfterMs: 5000 });
+  });
+
+  it('a bad override patch leaves that member copy as it was and says so on the binding', async () => {
+    port.putTemplate(deployment(6));
+    await reconciler.reconcile(KEY);
+    await reconciler.reconcile(KEY);
+    port.take();
+    const bad: AnyOverridePolicy = {
+      apiVersion: 'policy.one.alibabacloud.com/v1alpha1',
+      kind: 'OverridePolicy',
+      metadata: { name: 'broken', namespace: 'test' },
+      spec: {
+        overrideRules: [
+          {
+            targetCluster: { clusterNames: ['cloud'] },
+            overriders: {
+              plaintext: [{ path: '/spec/nothing/here', operator: 'replace', value: 1 }],
+            },
+          },
+        ],
+      },
+    };
+    port.overrides = [bad];
+    await reconciler.reconcile(KEY);
+    const calls = port.take();
+    expect(copyWrites(calls)).toEqual([]);
+    expect(port.copies.get('cloud')?.get('web')).toBeDefined();
+    expect(condition('OverridesApplied')).toMatchObject({ status: 'False' });
+    expect(condition('OverridesApplied')?.message).toContain('broken');
+    const last = observed[observed.length - 1] ?? [];
+    expect(last.find((o) => o.cluster === 'cloud')?.failure?.policy).toBe(
+      'OverridePolicy test/broken',
+    );
+    const cloud = binding().status?.aggregatedStatus?.find((s) => s.clusterName === 'cloud');
+    expect(cloud?.message).toContain('override failed, copy left as it was');
+  });
+
+  it('a deleted template releases everything: copies, binding, finalizer', async () => {
+    port.putTemplate(deployment(6));
+    await reconciler.reconcile(KEY);
+    port.take();
+    const t = port.templates.get('test/web');
+    if (t) t.metadata.deletionTimestamp = '2026-01-01T00:00:00Z';
+    await reconciler.reconcile(KEY);
+    const calls = port.take();
+    expect(
+      writes(calls, 'removeCopy')
+        .map((c) => (c as { member: string }).member)
+        .sort(),
+    ).toEqual(['cloud', 'idc']);
+    expect(writes(calls, 'deleteBinding')).toEqual([
+      { op: 'deleteBinding', name: 'web-deployment' },
+    ]);
+    expect(writes(calls, 'patchFinalizers')).toContainEqual({
+      op: 'patchFinalizers',
+      name: 'web',
+      finalizers: [],
+    });
+    expect(writes(calls, 'applyCopy')).toEqual([]);
+    expect(observed[observed.length - 1]).toEqual([]);
+  });
+});
