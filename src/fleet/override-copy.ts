@@ -23,6 +23,21 @@ export type OverrideOutcome =
 const identity = (o: TemplateObject) =>
   JSON.stringify([o.apiVersion, o.kind, o.metadata.name, o.metadata.namespace]);
 
+/** Why the copy's labels or annotations are no map of strings (absent or null is fine). */
+function badStringMap(o: TemplateObject): string | undefined {
+  for (const field of ['labels', 'annotations'] as const) {
+    const v: unknown = o.metadata[field];
+    if (v === undefined || v === null) continue;
+    const ok =
+      typeof v === 'object' &&
+      !Array.isArray(v) &&
+      Object.values(v).every((x) => typeof x === 'string');
+    if (!ok)
+      return `metadata.${field} must be a map from keys to strings, not ${JSON.stringify(v).slice(0, 80)}`;
+  }
+  return undefined;
+}
+
 export function overrideCopy(
   copy: TemplateObject,
   steps: readonly OverrideStep[],
@@ -36,6 +51,9 @@ export function overrideCopy(
         throw new Error(
           'overrides cannot change apiVersion, kind, metadata.name or metadata.namespace',
         );
+      // Spread into a map below, a string or a list would become keys "0", "1", ...
+      const bad = badStringMap(next);
+      if (bad) throw new Error(bad);
       cur = next;
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);

@@ -89,6 +89,31 @@ describe('overrideCopy', () => {
     ]);
     expect(renamed.failure?.message).toContain('overrides cannot change');
   });
+
+  it('fails when labels or annotations stop being a map of strings, instead of mangling them', () => {
+    // Found by the override fuzzing: "str" became annotations {"0": "s", "1": "t", "2": "r"}.
+    const replace = (path: string, value: unknown) =>
+      overrideCopy(copy, [
+        step('OverridePolicy demo/meta', {
+          plaintext: [{ path, operator: 'replace', value: value as never }],
+        }),
+      ]);
+    expect(replace('/metadata/annotations', 'str').failure).toEqual({
+      policy: 'OverridePolicy demo/meta',
+      rule: 0,
+      message: 'metadata.annotations must be a map from keys to strings, not "str"',
+    });
+    expect(replace('/metadata/labels', ['a']).failure?.message).toBe(
+      'metadata.labels must be a map from keys to strings, not ["a"]',
+    );
+    expect(replace('/metadata/labels', { tier: 5 }).failure?.message).toContain(
+      'metadata.labels must be a map',
+    );
+    // Emptied is fine: the marks come back.
+    expect(replace('/metadata/labels', null).copy?.metadata.labels).toEqual({
+      'app.kubernetes.io/managed-by': 'spillway',
+    });
+  });
 });
 
 describe('the binding condition OverridesApplied', () => {
