@@ -46,8 +46,9 @@ build_kube() {
   } >"$mod/go.mod"
   local minor=${KUBE_VERSION#v1.}; minor=${minor%%.*}
   local ld="-s -w -X k8s.io/component-base/version.gitVersion=$KUBE_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/component-base/version.gitTreeState=clean"
-  # One go build for all four: the packages they share (most of them) compile once and the
-  # links overlap with compiling, instead of each binary's tail and link running on one core.
+  # One go build for all four: each binary's link and last packages overlap with compiling the
+  # others, instead of running on one core while the other waits (the build cache already
+  # compiles shared packages once either way).
   log "kube $KUBE_VERSION: building ${bins[*]} (etcd as pinned by kubernetes, same module graph)"
   (cd "$mod" && go build -trimpath -ldflags "$ld" -o "$out.tmp/" \
     k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
@@ -68,7 +69,7 @@ build_node() {
   local minor=${KUBE_VERSION#v1.}; minor=${minor%%.*}
   local ld="-s -w -X k8s.io/component-base/version.gitVersion=$KUBE_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/component-base/version.gitTreeState=clean"
   mkdir -p "$out.tmp"
-  log "kube-node $KUBE_VERSION: building kubelet kube-proxy kubectl (one go build, packages shared with kube are cached)"
+  log "kube-node $KUBE_VERSION: building kubelet kube-proxy kubectl (one go build; packages shared with kube are cached)"
   (cd "$mod" && go build -trimpath -ldflags "$ld" -o "$out.tmp/" \
     k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-proxy k8s.io/kubernetes/cmd/kubectl)
   rm -rf "$out"; mv "$out.tmp" "$out"
