@@ -241,4 +241,53 @@ describe('BindingReconciler against a recording port', () => {
     expect(writes(calls, 'applyCopy')).toEqual([]);
     expect(observed[observed.length - 1]).toEqual([]);
   });
+
+  it('preserveResourcesOnDeletion: a deleted template lets the binding go and leaves the copies', async () => {
+    port.propagationPolicies = [
+      { ...policy, spec: { ...policy.spec, preserveResourcesOnDeletion: true } },
+    ];
+    port.putTemplate(deployment(6));
+    await reconciler.reconcile(KEY);
+    port.take();
+    const t = port.templates.get('test/web');
+    if (t) t.metadata.deletionTimestamp = '2026-01-01T00:00:00Z';
+    await reconciler.reconcile(KEY);
+    const calls = port.take();
+    expect(writes(calls, 'removeCopy')).toEqual([]);
+    expect(writes(calls, 'deleteBinding')).toEqual([
+      { op: 'deleteBinding', name: 'web-deployment' },
+    ]);
+    expect(port.copies.get('idc')?.get('web')).toBeDefined();
+    expect(port.copies.get('cloud')?.get('web')).toBeDefined();
+  });
+
+  it('a binding deleted by hand is let go without touching copies; its placement carries over', async () => {
+    port.putTemplate(deployment(6));
+    await reconciler.reconcile(KEY);
+    await reconciler.reconcile(KEY);
+    port.take();
+    // idc has room for all 6 now: a fresh placement would differ from the carried one.
+    const idc = port.memberMap.get('idc');
+    if (idc) idc.capacity = 100;
+    binding().metadata.deletionTimestamp = '2026-01-01T00:00:00Z';
+    expect(await reconciler.reconcile(KEY)).toEqual({ requeueAfterMs: 500 });
+    let calls = port.take();
+    expect(writes(calls, 'removeCopy')).toEqual([]);
+    expect(writes(calls, 'deleteBinding')).toEqual([]);
+    expect(port.bindings.has(BINDING)).toBe(true);
+    // The API server removes the binding once its finalizer is off.
+    port.bindings.delete(BINDING);
+    await reconciler.reconcile(KEY);
+    calls = port.take();
+    expect(writes(calls, 'applyBinding')).toEqual([
+      {
+        op: 'applyBinding',
+        clusters: [
+          { name: 'idc', replicas: 4 },
+          { name: 'cloud', replicas: 2 },
+        ],
+      },
+    ]);
+    expect(writes(calls, 'removeCopy')).toEqual([]);
+  });
 });
