@@ -54,7 +54,7 @@ import {
   registerMembers,
   startControllerProcess,
 } from '../support/spillway.js';
-import { failureOf, namesSpecField } from './api-failure.js';
+import { FUZZ_CASE_GUARD_MS, failureOf, namesSpecField } from './api-failure.js';
 import { MemoryWatch } from './memory-bound.js';
 import { validArbitrary, type Schema } from './schema-arbitrary.js';
 
@@ -315,7 +315,7 @@ describe('generated override policies', () => {
       expect(t.accepted ?? 0).toBeGreaterThan(0);
       expect(Object.keys(t).some((o) => o.startsWith('rejected'))).toBe(true);
     },
-    60_000 + RUNS * 100,
+    60_000 + RUNS * FUZZ_CASE_GUARD_MS,
   );
 
   it(

@@ -37,7 +37,7 @@ import { SYSTEM_NAMESPACE } from '../support/spillway.js';
 import { runFleetController } from '../../src/fleet/controller.js';
 import { runResourcePolicyController } from '../../src/resourcepolicy/main.js';
 import { silentLogger } from '../../src/runtime/logger.js';
-import { failureOf, namesSpecField } from './api-failure.js';
+import { FUZZ_CASE_GUARD_MS, failureOf, namesSpecField } from './api-failure.js';
 import { validArbitrary, type Schema } from './schema-arbitrary.js';
 
 const RUNS = Number(process.env.SPILLWAY_FUZZ_RUNS ?? 60);
@@ -276,7 +276,7 @@ describe('generated policies on a real API server', () => {
         true,
       );
     },
-    60_000 + RUNS * 100,
+    60_000 + RUNS * FUZZ_CASE_GUARD_MS,
   );
 
   it(

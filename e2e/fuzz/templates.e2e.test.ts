@@ -36,7 +36,7 @@ import { isRunning, stopProcess, type ProcessRecord } from '../fleet/processes.j
 import { waitFor } from '../fleet/readiness.js';
 import { ensureNamespace } from '../support/kube.js';
 import { SYSTEM_NAMESPACE, installCrds, startControllerProcess } from '../support/spillway.js';
-import { failureOf } from './api-failure.js';
+import { FUZZ_CASE_GUARD_MS, failureOf } from './api-failure.js';
 import { MemoryWatch } from './memory-bound.js';
 import { deploymentTemplate } from './template-arbitrary.js';
 
@@ -117,7 +117,7 @@ describe('generated templates', () => {
       expect(tally.accepted ?? 0).toBeGreaterThan(0);
       expect(Object.keys(tally).some((k) => k.startsWith('rejected'))).toBe(true);
     },
-    120_000 + RUNS * 100,
+    120_000 + RUNS * FUZZ_CASE_GUARD_MS,
   );
 
   it(
