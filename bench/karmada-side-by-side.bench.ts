@@ -487,7 +487,7 @@ try {
     `| CPU s over the whole run (all processes) | ${f1(sumOf(atEnd, 'spillway', 'cpu') - sumOf(atStart, 'spillway', 'cpu'))} | ${f1(sumOf(atEnd, 'karmada', 'cpu') - sumOf(atStart, 'karmada', 'cpu'))} | ${ratio(sumOf(atEnd, 'karmada', 'cpu') - sumOf(atStart, 'karmada', 'cpu'), sumOf(atEnd, 'spillway', 'cpu') - sumOf(atStart, 'spillway', 'cpu'))} |`,
   );
   console.log(
-    '\nper process | RSS MiB at the end | CPU s over the run | API requests over the run',
+    '\n| process | RSS MiB at the end | CPU s over the run | API requests over the run |',
   );
   console.log('|---|---|---|---|');
   for (const p of procs) {

@@ -12,7 +12,7 @@
  *    ID label, and the binding controller finds a binding's Works by that label. Without it every
  *    binding's ID is "", so each binding would see the others' Works as its own orphans and delete
  *    them. Its configuration is Karmada's own (artifacts/deploy/webhook-configuration.yaml),
- *    pointed at the webhook on loopback.
+ *    pointed at the webhook on loopback, with a 10 s timeout instead of 3 s.
  *  - No karmada-search, descheduler, scheduler-estimator, metrics-adapter or agent: the scheduler
  *    uses its general estimator (cluster resource summaries), as by default.
  */
@@ -150,7 +150,9 @@ export async function startKarmada(
       'https://karmada-webhook.karmada-system.svc:443',
       `https://127.0.0.1:${webhookPort}`,
     )
-    .replaceAll('{{caBundle}}', caBundle);
+    .replaceAll('{{caBundle}}', caBundle)
+    // 3 s is short on a loaded shared machine, and a timed-out call fails the write.
+    .replaceAll('timeoutSeconds: 3', 'timeoutSeconds: 10');
   const configPath = join(state.stateDir, 'karmada-webhook-configuration.yaml');
   writeFileSync(configPath, config);
   kubectl(h.kubeconfigPath, ['apply', '-f', configPath]);
