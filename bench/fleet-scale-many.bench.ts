@@ -11,7 +11,8 @@
  *
  * Env: BENCH_N (default "100,1000"; e.g. "100" for a short run, "100,1000,3000" for the full
  * curve), BENCH_NODES (kwok nodes per large member, default 1000; the first member has 5),
- * BENCH_SCALES (default 20), BENCH_IDLE_S (default 60).
+ * BENCH_SCALES (default 20), BENCH_IDLE_S (default 60), BENCH_CPU_PROF (a directory: the
+ * controller writes a V8 CPU profile of each run there when it stops, for Chrome DevTools).
  * Run: make bench-scale   (or node --import tsx bench/fleet-scale-many.bench.ts)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -49,6 +50,7 @@ const SIZES = (process.env.BENCH_N ?? '100,1000').split(',').map(Number);
 const NODES = Number(process.env.BENCH_NODES ?? 1000);
 const SCALES = Number(process.env.BENCH_SCALES ?? 20);
 const IDLE_S = Number(process.env.BENCH_IDLE_S ?? 60);
+const CPU_PROF = process.env.BENCH_CPU_PROF;
 const NS = 'many';
 const stateDir = join(DEFAULT_STATE_ROOT, 'bench-many');
 const MEMBERS = ['first', 'second', 'third'] as const;
@@ -94,7 +96,11 @@ async function runSize(n: number): Promise<Row> {
   const t0 = performance.now();
   const state = await fleetUp({ topologyPath, stateDir, provisioner: false });
   console.log(`  [N=${n}] fleet up in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
-  const controller = startControllerProcess(state);
+  const controller = startControllerProcess(state, {
+    nodeArgs: CPU_PROF
+      ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`, `--cpu-prof-name=N${n}.cpuprofile`]
+      : [],
+  });
   try {
     const hubKc = kubeConfigFor(hub(state));
     await installCrds(hubKc);
@@ -127,9 +133,22 @@ async function runSize(n: number): Promise<Row> {
       });
     });
     let peakRss = 0;
+    let nextLog = performance.now() + 30_000;
     await waitFor(`${n} workloads Ready in the members`, 60 * 60_000, async () => {
-      peakRss = Math.max(peakRss, (await scrape(port)).rssBytes);
-      return (await readyWorkloads(memberApps, NS)) >= n;
+      const now = await scrape(port);
+      peakRss = Math.max(peakRss, now.rssBytes);
+      const done = await readyWorkloads(memberApps, NS);
+      // Progress, to see where the time goes: Ready so far, the work queue, reconciles, CPU.
+      if (performance.now() > nextLog) {
+        nextLog = performance.now() + 30_000;
+        console.log(
+          `  [N=${n}] ${((performance.now() - applied) / 1000).toFixed(0)} s: ${done} Ready, ` +
+            `queue ${now.queueDepth}, reconciles ${now.reconciles - start.reconciles}, ` +
+            `CPU ${(now.cpuSeconds - start.cpuSeconds).toFixed(0)} s, ` +
+            `requests ${requestsBetween(start, now).total}`,
+        );
+      }
+      return done >= n;
     });
     const convergeS = (performance.now() - applied) / 1000;
     await settle(port);
@@ -189,7 +208,7 @@ async function runSize(n: number): Promise<Row> {
       idleCpuS: idle.cpuSeconds - converged.cpuSeconds,
     };
   } finally {
-    await stopProcess(controller);
+    await stopProcess(controller, CPU_PROF ? 120_000 : undefined); // a profile takes a while
     await fleetDown(stateDir);
   }
 }

@@ -109,6 +109,8 @@ export interface ControllerProcessOptions {
   preload?: string[];
   /** Environment added to this process's. */
   env?: Readonly<Record<string, string>>;
+  /** Node.js options before the script (e.g. `--cpu-prof` for a bench). */
+  nodeArgs?: string[];
 }
 
 /** `spillway fleet-controller` as its own process (from the TypeScript source, through tsx). */
@@ -122,6 +124,7 @@ export function startControllerProcess(
     name,
     process.execPath,
     [
+      ...(opts.nodeArgs ?? []),
       '--import',
       'tsx',
       ...(opts.preload ?? []).flatMap((m) => ['--import', m]),

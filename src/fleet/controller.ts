@@ -37,6 +37,7 @@ import { DependencyWatch } from './dependency-watch.js';
 import type { TemplateObject } from './member-copy.js';
 import { MemberRegistry } from './member-registry.js';
 import { FleetMetrics } from './metrics.js';
+import { choosePolicy, type PolicyChoice, type TemplateRef } from './policy-match.js';
 import { policyStatusOf } from './policy-status.js';
 import { RebalancerSync } from './rebalancer-sync.js';
 import { OverrideWatch } from './override-watch.js';
@@ -332,6 +333,13 @@ export async function runFleetController(
     const now = new Date();
     const all = policies();
     const memberInfos = members.infos();
+    // One claim per template for this pass, shared by every policy's status.
+    const claims = new Map<string, PolicyChoice | undefined>();
+    const choose = (t: TemplateRef): PolicyChoice | undefined => {
+      const id = `${t.apiVersion}|${t.kind}|${t.namespace}|${t.name}`;
+      if (!claims.has(id)) claims.set(id, choosePolicy(t, all));
+      return claims.get(id);
+    };
     for (const p of all) {
       const seen = new Set<string>();
       const refs = p.spec.resourceSelectors
@@ -354,6 +362,7 @@ export async function runFleetController(
         policies: all,
         templates: refs,
         members: memberInfos,
+        choose,
         unknownKinds: [
           ...new Set(
             p.spec.resourceSelectors

@@ -11,7 +11,7 @@ import {
   type PropagationPolicyStatus,
 } from '../api/policy.js';
 import { affinityClusters, type MemberInfo } from './placement.js';
-import { choosePolicy, type TemplateRef } from './policy-match.js';
+import { choosePolicy, type PolicyChoice, type TemplateRef } from './policy-match.js';
 
 export interface PolicyStatusInput {
   policy: AnyPropagationPolicy;
@@ -23,6 +23,12 @@ export interface PolicyStatusInput {
   /** Why a selector's kind cannot be watched, per selector that has such a problem. */
   unknownKinds: readonly string[];
   now: Date;
+  /**
+   * Which policy claims a template. The caller may pass one that remembers its answers: writing
+   * every policy's status asks it once per policy for each template, and each answer looks at
+   * every policy, so without it P policies over T templates cost P x T x P.
+   */
+  choose?: (t: TemplateRef) => PolicyChoice | undefined;
 }
 
 const same = (a: AnyPropagationPolicy, b: AnyPropagationPolicy) =>
@@ -77,7 +83,7 @@ export function policyStatusOf(i: PolicyStatusInput): PropagationPolicyStatus {
   let claimed = 0;
   const ties = new Map<string, string[]>(); // other policy -> templates
   for (const t of i.templates) {
-    const choice = choosePolicy(t, i.policies);
+    const choice = i.choose ? i.choose(t) : choosePolicy(t, i.policies);
     if (!choice) continue;
     const group = [choice.policy, ...choice.tiedWith];
     if (same(choice.policy, p)) claimed++;

@@ -1,0 +1,51 @@
+import { describe, expect, it } from '@jest/globals';
+import { BoundPods } from '../../../src/fleet/bound-pods.js';
+
+const pod = (uid: string, labels: Record<string, string>, node?: string, extra = {}) => ({
+  metadata: { uid, namespace: 'a', name: uid, labels },
+  spec: node ? { nodeName: node } : {},
+  status: { phase: node ? 'Running' : 'Pending' },
+  ...extra,
+});
+
+describe('bound pods', () => {
+  it('counts a workload’s pods that are bound and hold room', () => {
+    const b = new BoundPods();
+    b.upsert(pod('1', { app: 'web', tier: 'x' }, 'n1'));
+    b.upsert(pod('2', { app: 'web', tier: 'y' }, 'n1'));
+    b.upsert(pod('3', { app: 'web' })); // not bound yet
+    b.upsert(pod('4', { app: 'api' }, 'n2'));
+    b.upsert({ ...pod('5', { app: 'web' }, 'n2'), status: { phase: 'Succeeded' } });
+    expect(b.count('a', { matchLabels: { app: 'web' } })).toBe(2);
+    expect(b.count('a', { matchLabels: { app: 'web', tier: 'x' } })).toBe(1);
+    expect(
+      b.count('a', { matchExpressions: [{ key: 'app', operator: 'In', values: ['web', 'api'] }] }),
+    ).toBe(3);
+    expect(b.count('other', { matchLabels: { app: 'web' } })).toBe(0);
+    expect(b.count('a', { matchLabels: { app: 'none' } })).toBe(0);
+  });
+
+  it('follows binding, relabelling, termination and deletion', () => {
+    const b = new BoundPods();
+    const web = { matchLabels: { app: 'web' } };
+    b.upsert(pod('1', { app: 'web' }));
+    expect(b.count('a', web)).toBe(0);
+    b.upsert(pod('1', { app: 'web' }, 'n1'));
+    expect(b.count('a', web)).toBe(1);
+    b.upsert(pod('1', { app: 'other' }, 'n1'));
+    expect(b.count('a', web)).toBe(0);
+    b.upsert(pod('1', { app: 'web' }, 'n1'));
+    b.upsert(
+      pod('1', { app: 'web' }, 'n1', {
+        metadata: { uid: '1', namespace: 'a', labels: { app: 'web' }, deletionTimestamp: 'now' },
+      }),
+    );
+    expect(b.count('a', web)).toBe(0);
+    b.upsert(pod('2', { app: 'web' }, 'n1'));
+    b.remove(pod('2', { app: 'web' }, 'n1'));
+    expect(b.count('a', web)).toBe(0);
+    b.reset([pod('3', { app: 'web' }, 'n1'), pod('4', { app: 'web' })]);
+    expect(b.count('a', web)).toBe(1);
+    expect(b.size).toBe(1);
+  });
+});
