@@ -13,6 +13,8 @@
  *     latency seen by a client with and without a selecting policy.
  *
  * Run: node --import tsx bench/resourcepolicy.bench.ts   (takes about two minutes)
+ * SPILLWAY_BENCH_ADMISSION=off gates every selected pod (no unit decided at admission), to
+ * compare with the path through the gate alone.
  */
 import { Agent, request } from 'node:https';
 import { join } from 'node:path';
@@ -142,7 +144,8 @@ async function main(): Promise<void> {
     const { kc, path } = memberConfig(state);
     const core = kc.makeApiClient(CoreV1Api);
     await installCrd(kc);
-    const controller = await startController(kc);
+    const admissionDecisions = process.env.SPILLWAY_BENCH_ADMISSION !== 'off';
+    const controller = await startController(kc, { admissionDecisions });
     try {
       for (const ns of ['bench-plain', 'bench-gated']) await ensureNamespace(core, ns);
       await apply(
@@ -194,6 +197,16 @@ async function main(): Promise<void> {
         `  through the gate  : ${mg.toFixed(1)} pods/s   (rounds: ${gated.map((x) => x.toFixed(1)).join(', ')})`,
       );
       console.log(`  ratio gated / plain: ${(mg / mp).toFixed(2)}`);
+      const decisions = await controller.registry
+        .getSingleMetric('spillway_resourcepolicy_decisions_total')
+        ?.get();
+      const count = (decision: string) =>
+        (decisions?.values ?? [])
+          .filter((v) => v.labels.decision === decision)
+          .reduce((n, v) => n + v.value, 0);
+      console.log(
+        `  units decided at admission: ${count('admit')}, by a pass after the gate: ${count('assign')} (admission decisions ${admissionDecisions ? 'on' : 'off'})`,
+      );
       plainCreates.sort((a, b) => a - b);
       gatedCreates.sort((a, b) => a - b);
       console.log('pod CREATE latency seen by a client (webhook called in both cases):');

@@ -24,6 +24,7 @@ import { silentLogger } from '../../src/runtime/logger.js';
 import {
   runResourcePolicyController,
   type ResourcePolicyController,
+  type ResourcePolicyControllerOptions,
 } from '../../src/resourcepolicy/main.js';
 
 export const MEMBER = 'cluster-rp';
@@ -93,7 +94,10 @@ export async function installCrd(kc: KubeConfig): Promise<void> {
 }
 
 /** The controller in this process, its webhook on loopback where the member's API server calls it. */
-export async function startController(kc: KubeConfig): Promise<ResourcePolicyController> {
+export async function startController(
+  kc: KubeConfig,
+  options: Partial<Pick<ResourcePolicyControllerOptions, 'admissionDecisions'>> = {},
+): Promise<ResourcePolicyController> {
   return runResourcePolicyController({
     kubeConfig: kc,
     namespace: 'kube-system',
@@ -101,6 +105,7 @@ export async function startController(kc: KubeConfig): Promise<ResourcePolicyCon
     healthHost: '127.0.0.1',
     webhook: { host: '127.0.0.1', port: 0, endpoint: { url: 'https://127.0.0.1:{port}/mutate' } },
     logger: silentLogger(),
+    ...options,
   });
 }
 

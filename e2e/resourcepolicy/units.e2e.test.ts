@@ -1,6 +1,8 @@
 /**
  * Unit counting on a live member: max per unit, max per matchLabelKeys group across a rolling
- * update, ignorePreviousPod, and a burst of 50 pods created at once that never overfills a unit.
+ * update, ignorePreviousPod, a burst of 50 pods created at once that never overfills a unit
+ * (most sent to their unit at admission, the rest through the gate), and a dry-run create that
+ * holds no place.
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
 import type { V1Pod } from '@kubernetes/client-node';
@@ -31,6 +33,9 @@ const env = useController(fleet);
 const runningN = (n: number) => (list: V1Pod[]) =>
   live(list).length === n && live(list).every(isRunningPod);
 const templateHash = (p: V1Pod) => p.metadata?.labels?.['pod-template-hash'] ?? '';
+/** The webhook wrote the pod's unit at admission (no gate, no patch afterwards). */
+const admittedIntoUnit = (p: V1Pod) =>
+  p.metadata?.annotations?.['scheduling.spillway.dev/admission'] !== undefined;
 
 /** Namespaces the current test created: cleaned after it, pass or fail, so capacity is free. */
 const used: string[] = [];
@@ -189,5 +194,51 @@ describe('ResourcePolicy units', () => {
     expect(byPool(list)).toEqual({ 'pool-a': 5, 'pool-b': 10, eci: 35 });
     expect(worst['pool-a']).toBeLessThanOrEqual(5);
     expect(worst['pool-b']).toBeLessThanOrEqual(10);
+    // The fast path was taken: pods sent to their unit at admission, never gated.
+    expect(list.filter(admittedIntoUnit).length).toBeGreaterThan(0);
+  }, 300_000);
+
+  it('sends a pod to its unit at admission, and a dry-run create holds no place', async () => {
+    const ns = await namespace('rp-dryrun');
+    await apply(
+      env.kubeconfig,
+      policyManifest('one', ns, {
+        selector: { app: 'one' },
+        units: [
+          { resource: 'ecs', nodeSelector: POOL_A, max: 1 },
+          { resource: 'ecs', nodeSelector: POOL_B },
+        ],
+      }),
+    );
+    await waitPolicyReady(env.kubeconfig, ns, 'one');
+    const body = (name: string) => ({
+      metadata: { name, labels: { app: 'one' } },
+      spec: {
+        terminationGracePeriodSeconds: 0,
+        containers: [
+          { name: 'main', image: 'example.invalid/app:1', resources: { requests: { cpu: '10m' } } },
+        ],
+      },
+    });
+    // A dry run is answered with the gate (as before the fast path) and reserves nothing.
+    const dry = await env.core.createNamespacedPod({
+      namespace: ns,
+      body: body('first'),
+      dryRun: 'All',
+    });
+    expect(dry.spec?.schedulingGates?.map((g) => g.name)).toEqual([
+      'scheduling.alibabacloud.com/resource-policy',
+    ]);
+    expect(admittedIntoUnit(dry)).toBe(false);
+    // So unit 0's single place is still free for the real pod, which gets it at admission (a
+    // place held by the dry run would have made the answer uncertain, and the pod gated).
+    const first = await env.core.createNamespacedPod({ namespace: ns, body: body('first') });
+    expect(first.spec?.schedulingGates ?? []).toEqual([]);
+    expect(admittedIntoUnit(first)).toBe(true);
+    expect(first.metadata?.annotations?.['scheduling.spillway.dev/unit']).toBe('0');
+    expect(first.spec?.nodeSelector).toEqual(POOL_A);
+    await env.core.createNamespacedPod({ namespace: ns, body: body('second') });
+    const list = await waitPods(env.core, ns, 'app=one', '2 Running pods', runningN(2));
+    expect(byPool(list)).toEqual({ 'pool-a': 1, 'pool-b': 1 });
   }, 300_000);
 });

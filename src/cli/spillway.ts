@@ -7,7 +7,7 @@
  *        [--health-port 8080] [--leader-elect=true|false] [--workers 4] [--webhook-port 9443]
  *        (--webhook-url https://127.0.0.1:{port}/mutate | --webhook-service ns/name[:port])
  *        [--tls-cert-file f --tls-key-file f [--tls-ca-file f]] [--manage-webhook-configuration=true]
- *        [--webhook-failure-policy Fail|Ignore]
+ *        [--webhook-failure-policy Fail|Ignore] [--admission-decisions=true|false]
  *   spillway register-member --hub-kubeconfig f --member-kubeconfig f --name <cluster id> [...]
  *   spillway wait-for-apiserver [--kubeconfig f] [--timeout 300]
  * Without --kubeconfig it uses KUBECONFIG, ~/.kube/config or the in-cluster service account.
@@ -92,6 +92,7 @@ async function resourcePolicyController(argv: string[]): Promise<void> {
       'tls-ca-file': { type: 'string' },
       'manage-webhook-configuration': { type: 'string', default: 'true' },
       'webhook-failure-policy': { type: 'string', default: 'Fail' },
+      'admission-decisions': { type: 'string', default: 'true' },
     },
   });
   if (!values['webhook-url'] && !values['webhook-service'])
@@ -110,6 +111,7 @@ async function resourcePolicyController(argv: string[]): Promise<void> {
     healthPort: Number(values['health-port']),
     leaderElection: values['leader-elect'] !== 'false',
     workers: Number(values.workers),
+    admissionDecisions: values['admission-decisions'] !== 'false',
     logger,
     webhook: {
       port: Number(values['webhook-port']),

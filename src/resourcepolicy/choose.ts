@@ -16,7 +16,7 @@
  *
  * When no unit takes the pod it keeps its gate and is decided again on the next change.
  */
-import type { Amounts, UnitTally } from './counting.js';
+import type { UnitTally } from './counting.js';
 import { groupKey, MISSING_GROUP } from './counting.js';
 import type { Policy, Unit } from './spec.js';
 import type { PolicyPod } from './types.js';
@@ -53,7 +53,7 @@ export type Decision =
 export interface ChooseInput {
   readonly policy: Policy;
   readonly pod: PolicyPod;
-  readonly requests: Amounts;
+  readonly requests: ReadonlyMap<string, bigint>;
   readonly tallies: readonly UnitTally[];
   /** Capacity of each unit's nodes for this pod. */
   readonly room: (unit: Unit) => UnitRoom;
@@ -66,7 +66,7 @@ export function limitReached(
   unit: Unit,
   tally: UnitTally | undefined,
   group: string,
-  requests: Amounts,
+  requests: ReadonlyMap<string, bigint>,
 ): string | undefined {
   const count = tally?.byGroup.get(group) ?? 0;
   if (unit.max !== undefined && count >= unit.max) return `at max (${count}/${unit.max})`;

@@ -32,3 +32,9 @@ export const COMPUTE_QOS_STRATEGY_ANNOTATION = 'alpha.alibabacloud.com/compute-q
  */
 export const NAMESPACE_LABEL = 'scheduling.spillway.dev/resource-policies';
 export const NAMESPACE_LABEL_VALUE = 'true';
+
+/**
+ * On pods the webhook sent straight to a unit at admission: the AdmissionReview's uid, which
+ * ties the stored pod to the place held for it until the controller's watch shows the pod.
+ */
+export const ANNOTATION_ADMISSION = 'scheduling.spillway.dev/admission';

@@ -40,12 +40,19 @@ export function groupKey(
   return JSON.stringify(values);
 }
 
-/** The pod's effective requests in exact milli-units (the Kubernetes rule). */
-export function podRequests(pod: PolicyPod): Amounts {
-  return effectiveRequests(pod.spec);
+/** Requests per pod spec object: counting runs on every pass and admission, parsing is costly. */
+const requestsOf = new WeakMap<object, ReadonlyMap<string, bigint>>();
+
+/** The pod's effective requests in exact milli-units (the Kubernetes rule). Do not modify. */
+export function podRequests(pod: PolicyPod): ReadonlyMap<string, bigint> {
+  const spec = pod.spec;
+  if (!spec) return effectiveRequests(spec);
+  let req = requestsOf.get(spec);
+  if (!req) requestsOf.set(spec, (req = effectiveRequests(spec)));
+  return req;
 }
 
-export function addAmounts(into: Amounts, add: Amounts): void {
+export function addAmounts(into: Amounts, add: ReadonlyMap<string, bigint>): void {
   for (const [k, v] of add) into.set(k, (into.get(k) ?? 0n) + v);
 }
 

@@ -34,6 +34,8 @@ import { ANNOTATION_POLICY, GATE } from './constants.js';
 import { namespaceLabelInLine, syncNamespaceLabel } from './namespace-label.js';
 import { newResourcePolicyMetrics } from './metrics.js';
 import { PodView } from './pod-view.js';
+import { AdmissionDecider } from './admission.js';
+import { ReservationLedger } from './reservations.js';
 import { NamespaceReconciler } from './reconciler.js';
 import { readPolicy, type Policy } from './spec.js';
 import { hasGate } from './types.js';
@@ -88,6 +90,13 @@ export interface ResourcePolicyControllerOptions {
     /** Delete the configuration on stop (default false: a restart keeps gating). */
     removeConfigurationOnStop?: boolean;
   };
+  /**
+   * Send a selected pod straight to its unit at admission when the unit is certain (default
+   * true); off, every selected pod is gated and decided by a pass.
+   */
+  admissionDecisions?: boolean;
+  /** How long a place taken at admission is held for a pod the watch does not show (30 s). */
+  admissionReservationMs?: number;
   /** Namespaces reconciled in parallel (each namespace by one worker at a time). Default 4. */
   workers?: number;
   logger?: Logger;
@@ -123,6 +132,7 @@ export async function runResourcePolicyController(
   const custom = kc.makeApiClient(CustomObjectsApi);
   const estimator = new Estimator();
   const podView = new PodView();
+  const ledger = new ReservationLedger(opts.admissionReservationMs ?? 30_000);
   const recorder = new EventRecorder(kc, 'spillway-resource-policy-controller', logger);
 
   const policyCache = new WatchedCache<KubernetesObject>({
@@ -178,6 +188,7 @@ export async function runResourcePolicyController(
   podCache.on((pod, event) => {
     const gone = event === 'delete';
     podView.observed(pod, gone);
+    ledger.observed(pod);
     if (gone) estimator.removePod(pod);
     else estimator.upsertPod(pod);
     const ns = pod.metadata?.namespace ?? '';
@@ -212,6 +223,7 @@ export async function runResourcePolicyController(
     recorder,
     metrics,
     logger,
+    reservations: ledger,
   });
 
   await Promise.all([
@@ -225,11 +237,36 @@ export async function runResourcePolicyController(
   const tls = opts.webhook.tls
     ? loadTls(opts.webhook.tls)
     : generateTls(opts.webhook.certHosts ?? certHostsFor(opts.webhook.endpoint));
+  let leading = false;
+  let leadingSinceMs = 0;
+  const synced = () =>
+    policyCache.hasSynced && podCache.hasSynced && nodeCache.hasSynced && namespaceCache.hasSynced;
+  // Only the leader decides at admission (a standby gates), and an elected leader waits a few
+  // seconds first, so pods its predecessor admitted into units just before handing over are
+  // in its pod cache.
+  const electionGraceMs = opts.leaderElection === false ? 0 : 5_000;
+  const decider = new AdmissionDecider({
+    policies: () => validPolicies,
+    rawPolicy: (ns, name) => policiesIn(ns).find((p) => p.metadata.name === name),
+    pods: (ns) => podView.view(podCache.list(ns)),
+    nodeLabels: (name) => nodeCache.get(name)?.metadata?.labels,
+    room: (unit, pod) => reconciler.room(unit, pod),
+    refusedOwners: (uid) => reconciler.refusedOwners(uid),
+    waitSuspended: (policy, raw, nowMs) => reconciler.waitSuspended(policy, raw, nowMs),
+    ledger,
+    ready: () =>
+      opts.admissionDecisions !== false &&
+      leading &&
+      Date.now() - leadingSinceMs >= electionGraceMs &&
+      synced(),
+    assigned: () => metrics.decisions.inc({ decision: 'admit', reason: 'HasRoom' }),
+  });
   const webhook: WebhookServer = await startWebhookServer({
     tls,
     host: opts.webhook.host ?? '0.0.0.0',
     port: opts.webhook.port ?? 9443,
     policies: () => validPolicies,
+    decide: (pod, ns, token) => decider.decide(pod, ns, token),
     metrics,
     logger,
   });
@@ -250,10 +287,10 @@ export async function runResourcePolicyController(
     );
   }
 
-  let leading = false;
   let running: Promise<void> | undefined;
   const startLeading = () => {
     leading = true;
+    leadingSinceMs = Date.now();
     for (const ns of namespacesWithPolicies()) queue.add(ns);
     for (const ns of namespaceCache.list())
       if (!namespaceLabelInLine(ns, policiesIn(ns.metadata?.name).length > 0))
@@ -302,14 +339,7 @@ export async function runResourcePolicyController(
       // Ready only while the webhook serves: the Service then sends admission calls to this
       // replica, and with failurePolicy Fail a replica that cannot answer would refuse pods.
       ready: () =>
-        !webhook.serving()
-          ? 'webhook not serving'
-          : policyCache.hasSynced &&
-              podCache.hasSynced &&
-              nodeCache.hasSynced &&
-              namespaceCache.hasSynced
-            ? true
-            : 'caches not synced',
+        !webhook.serving() ? 'webhook not serving' : synced() ? true : 'caches not synced',
     });
   }
   logger.info('resource policy controller started', {

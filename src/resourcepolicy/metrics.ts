@@ -12,20 +12,20 @@ export function newResourcePolicyMetrics(registry: Registry): ResourcePolicyMetr
   return {
     latency: new Histogram({
       name: 'spillway_resourcepolicy_webhook_duration_seconds',
-      help: 'Time to answer one pod admission review, by result (gated, skipped, error).',
+      help: 'Time to answer one pod admission review, by result (gated, assigned: sent to its unit at admission, skipped, error).',
       labelNames: ['result'],
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1],
       registers,
     }),
     admissions: new Counter({
       name: 'spillway_resourcepolicy_webhook_admissions_total',
-      help: 'Pod admission reviews answered, by result (gated, skipped, error).',
+      help: 'Pod admission reviews answered, by result (gated, assigned: sent to its unit at admission, skipped, error).',
       labelNames: ['result'],
       registers,
     }),
     decisions: new Counter({
       name: 'spillway_resourcepolicy_decisions_total',
-      help: 'Decisions on selected pods: assign, hold, timeout, release, by reason.',
+      help: 'Decisions on selected pods: assign, admit (a unit at admission), hold, timeout, release, by reason.',
       labelNames: ['decision', 'reason'],
       registers,
     }),

@@ -37,6 +37,13 @@ export interface PlanInput {
   readonly refusals?: readonly Refusal[];
   /** Nodes in a unit now (a refusal ends when that changes). */
   readonly unitNodeCount?: (unit: Unit) => number;
+  /**
+   * Pods the webhook admitted straight into a unit that the watch has not shown yet: counted
+   * in their unit. While there are any, gated pods wait (no decision, no Event): one of them
+   * may be a create that failed, and its place must not push an older pod to a later unit.
+   * They are seen, or their reservation expires, within moments.
+   */
+  readonly reserved?: readonly PolicyPod[];
 }
 
 export type Action =
@@ -162,6 +169,12 @@ export function planPolicy(input: PlanInput): Plan {
 
   // 2. Gated pods, oldest first, each against counts that include the decisions before it.
   const tallies = tallyUnits(policy, live, nodeLabels);
+  const reserved = input.reserved ?? [];
+  for (const r of reserved) {
+    const unit = unitOf(policy, r, nodeLabels);
+    const tally = unit === undefined ? undefined : tallies[unit];
+    if (tally) addToTally(policy, tally, r);
+  }
   const gated = live
     .filter((p) => hasGate(p, GATE) && !isTerminal(p) && !isTerminating(p))
     .sort(byCreation);
@@ -203,6 +216,10 @@ export function planPolicy(input: PlanInput): Plan {
   let stillGated = 0;
   const decided = new Set<PolicyPod>();
   for (const pod of gated) {
+    if (reserved.length > 0) {
+      stillGated++;
+      continue;
+    }
     const decision = chooseUnit({
       policy,
       pod,

@@ -37,6 +37,7 @@ import { buildStatus, statusChanged, type ConditionInput } from './status.js';
 import { strandedByGonePolicy, type Refusal } from './stuck.js';
 import { hasGate, isDaemonSetPod, timeMs, type PolicyPod } from './types.js';
 import { GatedPodsReporter, type ResourcePolicyMetrics } from './metrics.js';
+import type { ReservationLedger } from './reservations.js';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const jsonPatch = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
@@ -72,6 +73,8 @@ export interface ReconcilerDeps {
   recorder: EventRecorder;
   metrics: ResourcePolicyMetrics;
   logger: Logger;
+  /** Places the webhook took at admission for pods the watch has not shown yet. */
+  reservations?: ReservationLedger;
 }
 
 interface ReadEntry {
@@ -231,7 +234,28 @@ export class NamespaceReconciler {
     };
   }
 
-  private room(unit: Unit, pod: V1Pod): UnitRoom {
+  /** Owners some unit of the policy lately refused (the admission decision keeps their gate). */
+  refusedOwners(policyUid: string): ReadonlySet<string> {
+    return new Set((this.refusals.get(policyUid) ?? []).map((r) => r.owner));
+  }
+
+  /** Per unit: whether pods may not wait there now (a pod timed out there recently). */
+  waitSuspended(policy: Policy, raw: ResourcePolicy, nowMs: number): boolean[] {
+    const until = this.storedSuspensions(policy, raw);
+    return policy.units.map((_, i) => (until[i] ?? 0) > nowMs);
+  }
+
+  private storedSuspensions(policy: Policy, raw: ResourcePolicy): (number | undefined)[] {
+    return (
+      this.suspended.get(policy.uid) ??
+      (raw.status?.units ?? []).map((u) =>
+        u.waitSuspendedUntil ? timeMs(u.waitSuspendedUntil) : undefined,
+      )
+    );
+  }
+
+  /** Capacity of a unit's nodes for a pod (also asked at admission). */
+  room(unit: Unit, pod: PolicyPod): UnitRoom {
     const fits = this.deps.estimator.maxReplicas({ spec: specInUnit(pod.spec, unit) });
     if (fits > 0) return { fits, lowerPriorityPods: 0 };
     // No room: tell a unit the pod's own constraints rule out from one that is full. O(nodes),
@@ -278,21 +302,19 @@ export class NamespaceReconciler {
     nowMs: number,
   ): Promise<{ gated: number; nextCheckMs?: number }> {
     const { policy, raw } = e;
-    const stored =
-      this.suspended.get(policy.uid) ??
-      (raw.status?.units ?? []).map((u) =>
-        u.waitSuspendedUntil ? timeMs(u.waitSuspendedUntil) : undefined,
-      );
+    const stored = this.storedSuspensions(policy, raw);
+    const held = this.deps.reservations?.pending(policy.namespace, policy.name, nowMs) ?? [];
     const plan = planPolicy({
       policy,
       pods,
       nodeLabels: (name) => this.deps.node(name)?.metadata?.labels,
-      room: (unit, pod) => this.room(unit, pod as V1Pod),
+      room: (unit, pod) => this.room(unit, pod),
       nowMs,
       waitSuspendedUntil: stored,
       refusals: this.refusals.get(policy.uid) ?? [],
       unitNodeCount: (unit) =>
         this.deps.nodes().filter((n) => nodeInUnit(unit, n.metadata?.labels ?? {})).length,
+      reserved: held.map((r) => r.pod),
     });
     this.suspended.set(policy.uid, plan.waitSuspendedUntil);
     if (plan.refusals.length > 0) this.refusals.set(policy.uid, plan.refusals);
@@ -354,8 +376,11 @@ export class NamespaceReconciler {
       },
       conditions,
     );
-    // A failed write (conflict, pod changed) is decided again on fresh data shortly.
-    const next = failed ? nowMs + 500 : plan.nextCheckMs;
+    // A failed write (conflict, pod changed) is decided again on fresh data shortly. Gated pods
+    // held back by reservations are decided once the watch shows those pods (a pod event
+    // requeues the namespace) or, at the latest, when the reservations expire.
+    let next = failed ? nowMs + 500 : plan.nextCheckMs;
+    for (const r of held) next = next === undefined ? r.expiresMs : Math.min(next, r.expiresMs);
     return { gated: plan.gated, ...(next !== undefined ? { nextCheckMs: next } : {}) };
   }
 
@@ -381,14 +406,17 @@ export class NamespaceReconciler {
           unit: action.unit,
           reason: action.reason,
         });
-        // Not awaited: the Event is for people, and waiting for it held the whole pass (and
-        // every pod that arrived meanwhile) one more round trip. record() logs its own errors.
-        void deps.recorder.record(
-          podRef(pod),
-          'Normal',
-          action.reason === 'WaitForCapacity' ? 'WaitingInUnit' : 'AssignedToUnit',
-          `ResourcePolicy ${policy.name}: ${action.message}`,
-        );
+        // A pod sent where it has room gets no Event: one per pod cost the API server one
+        // more write per pod (the unit is on the pod, the counts in the policy's status and
+        // the decisions metric). Waiting for nodes or preempting is worth telling. Not
+        // awaited: waiting held the whole pass one more round trip; record() logs its errors.
+        if (action.reason !== 'HasRoom')
+          void deps.recorder.record(
+            podRef(pod),
+            'Normal',
+            action.reason === 'WaitForCapacity' ? 'WaitingInUnit' : 'AssignedToUnit',
+            `ResourcePolicy ${policy.name}: ${action.message}`,
+          );
         return;
       }
       case 'hold': {

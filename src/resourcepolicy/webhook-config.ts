@@ -66,7 +66,8 @@ export function webhookConfiguration(
   ): V1MutatingWebhook => ({
     name: webhookName,
     admissionReviewVersions: ['v1'],
-    sideEffects: 'None',
+    // A place is held for a pod sent to its unit at admission; dry runs hold none.
+    sideEffects: 'NoneOnDryRun',
     failurePolicy: policy,
     // How long pod creation waits for us before being refused (Fail) or going ahead (Ignore).
     timeoutSeconds: 5,

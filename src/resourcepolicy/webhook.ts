@@ -1,7 +1,7 @@
 /**
  * The mutating admission webhook (HTTPS): POST /mutate receives an AdmissionReview for a pod
  * CREATE and answers with a JSON patch adding the scheduling gate when a ResourcePolicy selects
- * the pod. It never rejects a pod: on any doubt (unparsable review, not a pod) it allows it
+ * the pod, or, when the pod's unit is already certain, the unit's constraints instead. It never rejects a pod: on any doubt (unparsable review, not a pod) it allows it
  * unchanged, so a fault here degrades to ordinary scheduling instead of blocking workloads.
  */
 import { createServer, type Server } from 'node:https';
@@ -10,12 +10,13 @@ import type { AddressInfo } from 'node:net';
 import type { Histogram, Counter } from 'prom-client';
 import type { Logger } from '../runtime/logger.js';
 import type { WebhookTls } from './certs.js';
-import { gateDecision } from './gate.js';
+import { gateDecision, type JsonPatchOp } from './gate.js';
 import type { SelectorHolder } from './select.js';
 import type { PolicyPod } from './types.js';
 
 interface AdmissionRequest {
   uid: string;
+  dryRun?: boolean;
   kind?: { kind?: string };
   operation?: string;
   namespace?: string;
@@ -33,11 +34,24 @@ export interface WebhookMetrics {
   admissions: Counter<'result'>;
 }
 
+/**
+ * Sends a selected pod straight to its unit when that is certain (admission.ts): the patch, or
+ * undefined to gate it. Never asked for a dry run, which must not hold a place.
+ */
+export type DecideAtAdmission = (
+  pod: PolicyPod,
+  namespace: string,
+  token: string,
+) => JsonPatchOp[] | undefined;
+
+export type ReviewResult = 'gated' | 'assigned' | 'skipped';
+
 /** The pure part: an AdmissionReview body in, the review to answer out. */
 export function review(
   body: unknown,
   policies: () => Iterable<SelectorHolder>,
-): { response: AdmissionReviewResponse; result: 'gated' | 'skipped' } {
+  decide?: DecideAtAdmission,
+): { response: AdmissionReviewResponse; result: ReviewResult } {
   const request = (body as { request?: AdmissionRequest } | null)?.request;
   const uid = request?.uid ?? '';
   const allow = (): AdmissionReviewResponse => ({
@@ -50,10 +64,16 @@ export function review(
   const namespace = request.namespace ?? request.object.metadata?.namespace ?? '';
   const { patch } = gateDecision(request.object, namespace, policies());
   if (patch.length === 0) return { response: allow(), result: 'skipped' };
+  let direct: JsonPatchOp[] | undefined;
+  try {
+    if (decide && request.dryRun !== true) direct = decide(request.object, namespace, uid);
+  } catch {
+    direct = undefined; // a fault in the fast path must never let a selected pod through ungated
+  }
   const response = allow();
   response.response.patchType = 'JSONPatch';
-  response.response.patch = Buffer.from(JSON.stringify(patch)).toString('base64');
-  return { response, result: 'gated' };
+  response.response.patch = Buffer.from(JSON.stringify(direct ?? patch)).toString('base64');
+  return { response, result: direct ? 'assigned' : 'gated' };
 }
 
 export interface WebhookServerOptions {
@@ -61,6 +81,7 @@ export interface WebhookServerOptions {
   host: string;
   port: number;
   policies: () => Iterable<SelectorHolder>;
+  decide?: DecideAtAdmission;
   metrics: WebhookMetrics;
   logger: Logger;
 }
@@ -88,10 +109,14 @@ function handle(opts: WebhookServerOptions, req: IncomingMessage, res: ServerRes
     else chunks.push(c);
   });
   req.on('end', () => {
-    let result: 'gated' | 'skipped' | 'error' = 'error';
+    let result: ReviewResult | 'error' = 'error';
     let answer: AdmissionReviewResponse;
     try {
-      const out = review(JSON.parse(Buffer.concat(chunks).toString('utf8')), opts.policies);
+      const out = review(
+        JSON.parse(Buffer.concat(chunks).toString('utf8')),
+        opts.policies,
+        opts.decide,
+      );
       answer = out.response;
       result = out.result;
     } catch (err) {

@@ -184,3 +184,32 @@ describe('planPolicy properties', () => {
     );
   });
 });
+
+describe('planPolicy with places held at admission', () => {
+  it('counts them, and holds gated pods back (no decision, no Event) until they are seen', () => {
+    const held = pod('held', {
+      annotations: {
+        'scheduling.spillway.dev/resource-policy': 'rp',
+        'scheduling.spillway.dev/unit': '0',
+      },
+    });
+    const p = planPolicy({
+      policy: policyOf({
+        units: [
+          { resource: 'ecs', nodeSelector: { pool: 'a' }, max: 3 },
+          { resource: 'ecs', nodeSelector: { pool: 'b' } },
+        ],
+      }),
+      pods: [pod('g', { gated: true })],
+      nodeLabels: POOLS,
+      room: () => ({ fits: 5, lowerPriorityPods: 0 }),
+      nowMs: T0 + 10_000,
+      waitSuspendedUntil: [],
+      reserved: [held],
+    });
+    expect(p.actions).toEqual([]);
+    expect(p.gated).toBe(1);
+    expect(p.tallies[0]?.pods).toBe(1);
+    expect(p.tallies[0]?.unbound).toBe(1);
+  });
+});

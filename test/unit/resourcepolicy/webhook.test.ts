@@ -63,4 +63,54 @@ describe('the webhook', () => {
       expect(r.response.response.patch).toBeUndefined();
     }
   });
+
+  it('uses the unit decided at admission, never for a dry run, and gates when deciding fails', () => {
+    const body = (dryRun: boolean) => ({
+      request: {
+        uid: 'u1',
+        kind: { kind: 'Pod' },
+        operation: 'CREATE',
+        namespace: 'ns',
+        dryRun,
+        object: pod('p'),
+      },
+    });
+    const asked: string[] = [];
+    const direct = [{ op: 'add' as const, path: '/spec/nodeSelector', value: { pool: 'a' } }];
+    const decide = (_pod: unknown, _ns: string, token: string) => {
+      asked.push(token);
+      return direct;
+    };
+    const real = review(body(false), () => policies, decide);
+    expect(real.result).toBe('assigned');
+    expect(decode(real.response.response.patch)).toEqual(direct);
+    expect(asked).toEqual(['u1']);
+    // A dry run shows the gate and holds no place: the decision is not even asked.
+    const dry = review(body(true), () => policies, decide);
+    expect(dry.result).toBe('gated');
+    expect(asked).toEqual(['u1']);
+    const failing = review(
+      body(false),
+      () => policies,
+      () => {
+        throw new Error('boom');
+      },
+    );
+    expect(failing.result).toBe('gated');
+    expect(decode(failing.response.response.patch)).toEqual([
+      {
+        op: 'add',
+        path: '/spec/schedulingGates',
+        value: [{ name: 'scheduling.alibabacloud.com/resource-policy' }],
+      },
+    ]);
+    // Undecided: the gate, as before.
+    expect(
+      review(
+        body(false),
+        () => policies,
+        () => undefined,
+      ).result,
+    ).toBe('gated');
+  });
 });

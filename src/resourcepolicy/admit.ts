@@ -1,0 +1,149 @@
+/**
+ * The unit decided at admission (pure). The webhook runs in the controller's process and sees
+ * the same counts as a reconcile pass, so when the pod's unit is certain it can write the
+ * unit's constraints into the pod as it is created, instead of gating it and patching it a
+ * moment later (one write per pod instead of two). Certain means the decision a pass would
+ * take now, and one no earlier pod may take first:
+ *
+ * - no pod of the policy waits behind the gate (older pods are decided first, oldest first),
+ *   none is about to be deleted for a timeout or for being unschedulable in its unit (the pass
+ *   frees its place before deciding), and no unit lately refused pods of this pod's owner;
+ * - the first unit that admits the pod has room for it now (a pod that would wait for nodes,
+ *   preempt, or be held keeps the gate, so those paths and their Events are unchanged);
+ * - places held for pods admitted a moment ago (not yet seen by the watch) do not change the
+ *   answer: if they do, one of them may be a create that failed, and the pass decides instead.
+ *
+ * Anything else, and anything the caller is unsure of (not the leader, caches not synced, a
+ * policy edit not yet processed, a dry run), keeps the gate.
+ */
+import { chooseUnit, type UnitRoom } from './choose.js';
+import { addToTally, podRequests, tallyUnits } from './counting.js';
+import { ANNOTATION_ADMISSION, GATE } from './constants.js';
+import type { JsonPatchOp } from './gate.js';
+import { assignedUnit } from './membership.js';
+import { assignmentPatch } from './patch.js';
+import type { Policy, Unit } from './spec.js';
+import { stuckVerdict } from './stuck.js';
+import { timeoutVerdict } from './timeout.js';
+import {
+  controllerUid,
+  hasGate,
+  isTerminal,
+  isTerminating,
+  type NodeLabelsOf,
+  type PolicyPod,
+} from './types.js';
+
+export interface AdmitInput {
+  readonly policy: Policy;
+  /** The pod being created, as the webhook received it. */
+  readonly pod: PolicyPod;
+  /** The pods of the namespace this policy selects (it won every conflict for them). */
+  readonly policyPods: readonly PolicyPod[];
+  /** Pods admitted into a unit of this policy that the watch has not shown yet. */
+  readonly reserved: readonly PolicyPod[];
+  readonly nodeLabels: NodeLabelsOf;
+  readonly room: (unit: Unit, pod: PolicyPod) => UnitRoom;
+  /** Owners (controller uids) some unit of the policy lately refused. */
+  readonly refusedOwners: ReadonlySet<string>;
+  /** Per unit: pods may not wait there (a pod timed out there recently). */
+  readonly waitSuspended: readonly boolean[];
+  readonly nowMs: number;
+  /** The AdmissionReview's uid: recorded on the pod to tie it to its reservation. */
+  readonly token: string;
+}
+
+export type AdmitDecision =
+  | {
+      readonly kind: 'assign';
+      readonly unit: number;
+      readonly patch: JsonPatchOp[];
+      /** The pod as it will be stored: what the reservation counts until the watch shows it. */
+      readonly placed: PolicyPod;
+    }
+  | { readonly kind: 'gate'; readonly why: string };
+
+function decide(input: AdmitInput, withReserved: boolean): ReturnType<typeof chooseUnit> {
+  const { policy, pod } = input;
+  const tallies = tallyUnits(policy, input.policyPods, input.nodeLabels);
+  if (withReserved)
+    for (const r of input.reserved) {
+      const unit = assignedUnit(policy, r);
+      const tally = unit === undefined ? undefined : tallies[unit];
+      if (tally) addToTally(policy, tally, r);
+    }
+  return chooseUnit({
+    policy,
+    pod,
+    requests: podRequests(pod),
+    tallies,
+    room: (unit) => input.room(unit, pod),
+    waitSuspended: input.waitSuspended,
+  });
+}
+
+export function admitDecision(input: AdmitInput): AdmitDecision {
+  const { policy, pod, nowMs } = input;
+  for (const p of input.policyPods) {
+    if (isTerminal(p) || isTerminating(p)) continue;
+    if (hasGate(p, GATE)) return { kind: 'gate', why: 'older pods of the policy are gated' };
+    if (
+      timeoutVerdict(policy, p, nowMs).kind === 'delete' ||
+      stuckVerdict(policy, p).kind === 'move'
+    )
+      return { kind: 'gate', why: 'a pod of the policy is about to leave its unit' };
+  }
+  const owner = controllerUid(pod);
+  if (owner !== undefined && input.refusedOwners.has(owner))
+    return { kind: 'gate', why: 'a unit lately refused pods of the same owner' };
+  const d = decide(input, true);
+  if (d.kind !== 'assign' || d.reason !== 'HasRoom') return { kind: 'gate', why: d.reason };
+  if (input.reserved.length > 0) {
+    const without = decide(input, false);
+    if (without.kind !== 'assign' || without.unit !== d.unit)
+      return { kind: 'gate', why: 'places held for pods admitted a moment ago decide the unit' };
+  }
+  const unit = policy.units[d.unit];
+  if (!unit) return { kind: 'gate', why: 'unit out of range' };
+  const change = assignmentPatch(pod, {
+    policy,
+    unit,
+    nowIso: new Date(nowMs).toISOString(),
+    waiting: false,
+  });
+  const labels = { ...(pod.metadata?.labels ?? {}), ...(change.metadata.labels ?? {}) };
+  const annotations = {
+    ...(pod.metadata?.annotations ?? {}),
+    ...change.metadata.annotations,
+    [ANNOTATION_ADMISSION]: input.token,
+  };
+  const spec = change.spec;
+  const affinity = {
+    ...(pod.spec?.affinity ?? {}),
+    nodeAffinity: {
+      ...(pod.spec?.affinity?.nodeAffinity ?? {}),
+      ...(spec?.affinity?.nodeAffinity ?? {}),
+    },
+  };
+  // "add" replaces a member that exists, so whole maps and lists are written, merged here.
+  const patch: JsonPatchOp[] = [
+    { op: 'add', path: '/metadata/labels', value: labels },
+    { op: 'add', path: '/metadata/annotations', value: annotations },
+    { op: 'add', path: '/spec/affinity', value: affinity },
+  ];
+  if (spec?.nodeSelector)
+    patch.push({ op: 'add', path: '/spec/nodeSelector', value: spec.nodeSelector });
+  if (spec?.tolerations)
+    patch.push({ op: 'add', path: '/spec/tolerations', value: spec.tolerations });
+  const placed: PolicyPod = {
+    ...pod,
+    metadata: { ...pod.metadata, labels, annotations },
+    spec: {
+      ...pod.spec,
+      affinity,
+      ...(spec?.nodeSelector ? { nodeSelector: spec.nodeSelector } : {}),
+      ...(spec?.tolerations ? { tolerations: spec.tolerations } : {}),
+    },
+  };
+  return { kind: 'assign', unit: d.unit, patch, placed };
+}
