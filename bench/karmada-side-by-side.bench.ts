@@ -300,14 +300,14 @@ try {
   await registerMembers(state);
   const spillway = startControllerProcess(state);
   procs.push({ system: 'spillway', rec: spillway, metricsPort: await healthPortOf(spillway) });
+  // Before Karmada starts: its namespace controller copies hub namespaces into the members.
+  const namespaces = SYSTEMS.flatMap((s) => ['place', 'scale', 'many'].map((w) => nsOf(s, w)));
+  for (const kc of [hubKc, ...ms.map(kubeConfigFor)])
+    for (const ns of [...namespaces, 'direct']) await ensureNamespace(clients(kc).core, ns);
   const karmada: KarmadaProcesses = await startKarmada(state, SRC, bin);
   for (const rec of [karmada.controllerManager, karmada.scheduler, karmada.webhook])
     procs.push({ system: 'karmada', rec, metricsPort: karmada.metricsPorts[rec.name] ?? 0 });
   const atStart = await snapshots(procs);
-
-  const namespaces = SYSTEMS.flatMap((s) => ['place', 'scale', 'many'].map((w) => nsOf(s, w)));
-  for (const kc of [hubKc, ...ms.map(kubeConfigFor)])
-    for (const ns of [...namespaces, 'direct']) await ensureNamespace(clients(kc).core, ns);
 
   // Placement: each system alone on the empty fleet, workloads created, scaled, then deleted.
   const cases: { name: string; cpu: string; division: Division; steps: number[] }[] = [
