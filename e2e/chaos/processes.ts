@@ -12,7 +12,7 @@ import { isRunning, rssBytes, startProcess, type ProcessRecord } from '../fleet/
 import { startControllerProcess } from '../support/spillway.js';
 
 const SCRIPT = join(REPO_ROOT, 'src', 'cli', 'spillway.ts');
-const WRITE_LOG = join(REPO_ROOT, 'e2e', 'chaos', 'write-log.ts');
+export const WRITE_LOG = join(REPO_ROOT, 'e2e', 'chaos', 'write-log.ts');
 export const LEASE = { namespace: 'spillway-system', name: 'spillway-fleet-controller' };
 
 export interface Replica {

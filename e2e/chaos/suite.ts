@@ -448,6 +448,9 @@ class ChaosRun {
       while (this.sampling) {
         try {
           await this.trackShares();
+          // The members are read at the first list's resourceVersion: the sample is this moment,
+          // however long the reads take on a loaded machine.
+          const sampledAt = Date.now();
           const s = await readMembers(this.memberViews, NAMESPACE);
           this.report.samples++;
           const excused = excusedPods(
@@ -455,14 +458,14 @@ class ChaosRun {
             this.shares ?? new Map(),
             this.drops,
             this.outages,
-            Date.now(),
+            sampledAt,
           );
           const spared = [...excused.values()].reduce((a, b) => a + b, 0);
           if (spared > 0) {
             this.report.excused.samples++;
             this.report.excused.max = Math.max(this.report.excused.max, spared);
           }
-          const at = new Date().toISOString().slice(11, 19);
+          const at = `${new Date(sampledAt).toISOString().slice(11, 19)}, read in ${Math.round((Date.now() - sampledAt) / 1000)}s`;
           for (const v of checkDoubling(s, this.peak, excused)) {
             // When and in which round: the member and controller logs then tell why.
             const found = { ...v, message: `${v.message} (at ${at}, round ${this.roundName})` };

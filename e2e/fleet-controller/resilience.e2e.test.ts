@@ -1,9 +1,13 @@
 /**
  * What must survive: a controller killed in the middle of a scale (no replica lost or duplicated
- * once a new one converges), and a member outage (its replicas move to the next group after the
+ * once a new one converges), a controller stopped in the middle of a policy move (the old copy
+ * goes before the new one is made, so it never leaves a workload running twice), and a member outage (its replicas move to the next group after the
  * toleration; when it returns, its stale copy is scaled in).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { WRITE_LOG } from '../chaos/processes.js';
 import {
   hub,
   kubeConfigFor,
@@ -31,6 +35,16 @@ import {
 const fleet = useFleet('resilience', 'demo.yaml', { provisioner: false });
 const NS = 'shop';
 let controller: ProcessRecord | undefined;
+
+/** The controller, logging each write request it sends (e2e/chaos/write-log.ts) to <name>.writes. */
+function startController(name = 'fleet-controller'): ProcessRecord {
+  return startControllerProcess(fleet.state, {
+    name,
+    preload: [WRITE_LOG],
+    env: { SPILLWAY_WRITE_LOG: writesOf(name) },
+  });
+}
+const writesOf = (name: string) => join(fleet.state.stateDir, 'logs', `${name}.writes`);
 
 const idc = () => member(fleet.state, 'cluster-idc-demo');
 const bj = () => member(fleet.state, 'cluster-bj-demo');
@@ -62,7 +76,7 @@ beforeAll(async () => {
   await installCrds(kc);
   await registerMembers(fleet.state);
   kubectl(hub(fleet.state).kubeconfigPath, ['create', 'ns', NS]);
-  controller = startControllerProcess(fleet.state);
+  controller = startController();
 }, 60_000);
 
 afterAll(async () => {
@@ -104,7 +118,7 @@ describe('fleet controller resilience', () => {
       10_000,
       async () => !processRunning(controller as ProcessRecord),
     );
-    controller = startControllerProcess(fleet.state, { name: 'fleet-controller-2' });
+    controller = startController('fleet-controller-2');
 
     // The new controller waits for the dead one's lease to expire, then finishes the job.
     await waitFor('api at 6 + 2', 120_000, async () => {
@@ -116,6 +130,48 @@ describe('fleet controller resilience', () => {
     await new Promise((r) => setTimeout(r, 3000));
     const s = await memberState('api');
     expect(s.idc[1] + s.bj[1]).toBe(8);
+  }, 240_000);
+
+  it('deletes the old copy before making the new one when a policy edit moves a workload', async () => {
+    const hubKc = hub(fleet.state).kubeconfigPath;
+    const policy = (cluster: string) =>
+      kubectl(
+        hubKc,
+        ['apply', '-f', '-'],
+        tieredPolicy({
+          name: 'mv',
+          namespace: NS,
+          groups: [['only', [cluster]]],
+          selector: { kind: 'Deployment', name: 'mv' },
+        }),
+      );
+    policy(idc().name);
+    await clients(kubeConfigFor(hub(fleet.state))).apps.createNamespacedDeployment({
+      namespace: NS,
+      body: deployment('mv', NS, 2, { cpu: '100m' }),
+    });
+    await waitFor('2 mv replicas Running in idc', 90_000, async () => {
+      const s = await memberState('mv');
+      return s.idc[1] === 2 && s.bj[0] === 0;
+    });
+    const log = writesOf((controller as ProcessRecord).name);
+    const since = Date.now();
+    policy(bj().name);
+    await waitFor('mv moved to bj', 90_000, async () => {
+      const s = await memberState('mv');
+      return s.bj[1] === 2 && s.idc[0] === 0;
+    });
+    // Member copies are applied with a PATCH and removed with a DELETE of the same path; the
+    // hub template's status has its own path (/status).
+    const copyPath = `/apis/apps/v1/namespaces/${NS}/deployments/mv`;
+    const writes = (existsSync(log) ? readFileSync(log, 'utf8') : '')
+      .split('\n')
+      .filter((l) => l && Number(l.split(' ')[0]) >= since)
+      .map((l) => l.split(' ').slice(1).join(' '))
+      .filter((l) => l.split('?')[0]?.endsWith(copyPath))
+      .map((l) => l.split(' ')[0]);
+    // A controller stopped between the two finds the workload short, never running twice.
+    expect(writes.slice(0, 2)).toEqual(['DELETE', 'PATCH']);
   }, 240_000);
 
   it("moves an unreachable member's replicas after the toleration and scales in its stale copy on return", async () => {

@@ -124,16 +124,17 @@ async function syncOne(
   }
 }
 
-/** Copies where the result puts replicas (in parallel), then stale copies removed one by one. */
+/**
+ * Stale copies removed one by one, then copies where the result puts replicas (in parallel).
+ * Removing first: a controller stopped between the two leaves a workload short for the next
+ * leader to fill, never running in the old and the new member at once.
+ */
 export async function syncMembers(
   c: SyncContext,
   actions: readonly MemberAction[],
 ): Promise<SyncOutcome> {
   const conflicts: string[] = [];
-  const writes = actions.filter((a): a is MemberWrite => a.type !== 'remove');
-  const workloads = await mapBounded(writes, MEMBER_WRITES_IN_FLIGHT, (a) =>
-    syncOne(c, a, conflicts),
-  );
+  const stale: MemberWorkload[] = [];
   for (const a of actions) {
     if (a.type !== 'remove') continue;
     try {
@@ -142,7 +143,7 @@ export async function syncMembers(
       c.applied.forget(c.keyText, a.cluster);
     } catch (err) {
       // Remembered as applied, so the next reconcile tries again once the member answers.
-      workloads.push({
+      stale.push({
         cluster: a.cluster,
         applied: true,
         upToDate: false,
@@ -150,7 +151,11 @@ export async function syncMembers(
       });
     }
   }
-  return { workloads, conflicts: conflicts.sort() };
+  const writes = actions.filter((a): a is MemberWrite => a.type !== 'remove');
+  const workloads = await mapBounded(writes, MEMBER_WRITES_IN_FLIGHT, (a) =>
+    syncOne(c, a, conflicts),
+  );
+  return { workloads: [...workloads, ...stale], conflicts: conflicts.sort() };
 }
 
 export interface ProvisioningContext {

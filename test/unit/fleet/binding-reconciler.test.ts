@@ -151,6 +151,10 @@ describe('BindingReconciler against a recording port', () => {
     expect(copyWrites(calls)).toEqual([{ member: 'idc', replicas: 2 }]);
     expect(writes(calls, 'removeCopy')).toEqual([{ op: 'removeCopy', member: 'cloud' }]);
     expect(port.copies.get('cloud')?.size).toBe(0);
+    // The dropped copy goes first: a controller killed between the two writes leaves the
+    // workload short for the next leader, never running in both members (chaos seed 14, w06).
+    const order = calls.map((c) => c.op);
+    expect(order.indexOf('removeCopy')).toBeLessThan(order.indexOf('applyCopy'));
   });
 
   it('a member that is not Ready gets no write, keeps its share within toleration, and is reported', async () => {
