@@ -22,6 +22,7 @@ import {
 } from './binding-status.js';
 import type { DependencyReport } from './dependencies.js';
 import type { PolicyChoice } from './policy-match.js';
+import { namespaceTerminating } from '../runtime/api-errors.js';
 import type { MemberWorkload } from './status-aggregate.js';
 import type { TemplateObject } from './member-copy.js';
 import { planMembers, provisioningSteps } from './member-plan.js';
@@ -140,7 +141,16 @@ export class BindingReconciler {
     if (scheduled.kind === 'wait') return { requeueAfterMs: 500 };
     if (scheduled.kind === 'invalid')
       return this.invalidInput(template, binding, scheduled.message);
-    const applied = await this.bindStage(pass, scheduled);
+    let applied: ResourceBinding;
+    try {
+      applied = await this.bindStage(pass, scheduled);
+    } catch (err) {
+      // The namespace is being deleted: no binding can be made in it, and the template goes
+      // with it (its deletion is reconciled then), so this is not a failure to retry and log.
+      if (!namespaceTerminating(err)) throw err;
+      log.debug('namespace terminating: no binding made');
+      return undefined;
+    }
     const synced = await this.syncStage(pass, scheduled, applied);
     await this.writeStatus(key, template, this.statusOf(pass, scheduled, synced, applied));
     return requeueOf({
@@ -174,8 +184,6 @@ export class BindingReconciler {
     });
     if (!plan.ok) return { kind: 'invalid', message: plan.message };
     this.deps.metrics.observeSchedule(p.key, plan.targets, plan.result);
-    // Before any await: a binding reconciled meanwhile must not count the same free room.
-    this.port.reserve(p.key, plan.targets, measureOf(p.template, p.workload, p.nowMs));
     return { kind: 'scheduled', plan, views, requests, withCopies };
   }
 
@@ -346,7 +354,6 @@ export class BindingReconciler {
     }
     this.carried.delete(keyText);
     this.applied.forget(keyText);
-    this.port.reserve(key, []);
     this.deps.overrides?.observed(keyText, []);
     this.deps.metrics.forgetWorkload(key);
   }

@@ -25,7 +25,6 @@ import { WatchedCache } from '../runtime/informer.js';
 import { errorMessage, type Logger } from '../runtime/logger.js';
 import { watchedKinds, type LiveCopy } from './kinds.js';
 import { BINDING_ANNOTATION, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from './ownership.js';
-import { BoundPods } from './bound-pods.js';
 import { PendingPods } from './pending-pods.js';
 
 export interface ProbeResult {
@@ -48,8 +47,6 @@ export class MemberConnection {
   readonly apps: AppsV1Api;
   readonly estimator = new Estimator();
   readonly pending = new PendingPods();
-  /** Bound pods by workload labels, to release placement reservations (placement-ledger.ts). */
-  readonly bound = new BoundPods();
   private readonly nodes: ListWatchStream<V1Node>;
   private readonly pods: ListWatchStream<V1Pod>;
   /** Spillway's copies in this member, one watch per kind whose status is aggregated. */
@@ -113,7 +110,6 @@ export class MemberConnection {
         this.podKeys.clear();
         for (const p of items) this.upsertPod(p);
         this.pending.reset(items);
-        this.bound.reset(items);
         this.events.capacityChanged(name);
       },
       onEvent: (type, p) => {
@@ -121,11 +117,9 @@ export class MemberConnection {
           this.estimator.removePod(p as PodInput);
           this.podKeys.delete(podKey(p as PodInput));
           this.pending.remove(p);
-          this.bound.remove(p);
         } else {
           this.upsertPod(p);
           this.pending.upsert(p);
-          this.bound.upsert(p);
         }
         this.events.capacityChanged(name);
       },

@@ -47,8 +47,7 @@ import type {
   MemberView,
   ReconcilePort,
 } from './reconcile-port.js';
-import { ReservedRoom } from './reserved-room.js';
-import { formatTemplateKey, type TemplateKey } from './template-key.js';
+import type { TemplateKey } from './template-key.js';
 import type { TemplateKinds } from './template-kinds.js';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -67,8 +66,6 @@ export class KubeReconcilePort implements ReconcilePort {
   private readonly custom: CustomObjectsApi;
   private readonly core: CoreV1Api;
   private readonly dependencies: DependencySyncer;
-  /** Room placed in members whose pods are not bound yet (reserved-room.ts). */
-  private readonly room = new ReservedRoom();
 
   constructor(private readonly deps: KubePortDeps) {
     this.core = deps.hub.makeApiClient(CoreV1Api);
@@ -127,22 +124,6 @@ export class KubeReconcilePort implements ReconcilePort {
     return this.deps.members.get(member)?.connection?.copyOf(key, key.name, key.namespace);
   }
 
-  reserve(
-    key: TemplateKey,
-    targets: readonly { name: string; replicas?: number }[],
-    measure?: Measure,
-  ): void {
-    if (!measure) this.room.forget(formatTemplateKey(key));
-    else
-      this.room.placed(
-        formatTemplateKey(key),
-        targets,
-        measure.podTemplate as PodTemplateInput,
-        key.namespace,
-        measure.selector,
-      );
-  }
-
   memberView(name: string, key: TemplateKey, nowMs: number, measure?: Measure): MemberView {
     const m = this.deps.members.get(name);
     const c = m?.connection;
@@ -163,12 +144,7 @@ export class KubeReconcilePort implements ReconcilePort {
       ...(c?.synced === true && ready && measure
         ? {
             capacity: {
-              maxReplicas: this.room.free(
-                name,
-                c,
-                formatTemplateKey(key),
-                measure.podTemplate as PodTemplateInput,
-              ),
+              maxReplicas: c.estimator.maxReplicas(measure.podTemplate as PodTemplateInput),
               pending: c.pending.count(
                 key.namespace,
                 measure.selector,

@@ -41,3 +41,12 @@ export function apiErrorSummary(err: unknown): string | undefined {
     `${code}${status?.reason ? ` ${status.reason}` : ''}${message ? `: ${message}` : ''}`,
   );
 }
+
+/**
+ * A create refused because its namespace is being deleted (the API server's NamespaceTerminating
+ * cause). Nothing can be made there any more, and what is left goes with the namespace.
+ */
+export function namespaceTerminating(err: unknown): boolean {
+  if (statusCode(err) !== 403) return false;
+  return /because it is being terminated/.test(apiErrorSummary(err) ?? '');
+}

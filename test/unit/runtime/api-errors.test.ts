@@ -1,6 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
 import { ApiException } from '@kubernetes/client-node';
-import { apiErrorSummary, statusCode } from '../../../src/runtime/api-errors.js';
+import {
+  apiErrorSummary,
+  namespaceTerminating,
+  statusCode,
+} from '../../../src/runtime/api-errors.js';
 import { errorMessage } from '../../../src/runtime/logger.js';
 
 // What a member API server answers when a copy is refused, as client-node 1.x throws it.
@@ -51,5 +55,29 @@ describe('API errors told briefly', () => {
     expect(errorMessage(new Error('connect ECONNREFUSED\n  127.0.0.1:6443'))).toBe(
       'connect ECONNREFUSED 127.0.0.1:6443',
     );
+  });
+});
+
+describe('a create in a namespace being deleted', () => {
+  const terminating = (code: number) =>
+    new ApiException(
+      code,
+      'x',
+      {
+        reason: 'Forbidden',
+        message:
+          'resourcebindings.fleet.spillway.dev "web" is forbidden: unable to create new content in namespace shop because it is being terminated',
+      },
+      {},
+    );
+  it('is told apart from other refusals', () => {
+    expect(namespaceTerminating(terminating(403))).toBe(true);
+    expect(namespaceTerminating(terminating(409))).toBe(false);
+    expect(
+      namespaceTerminating(
+        new ApiException(403, 'x', { reason: 'Forbidden', message: 'RBAC: denied' }, {}),
+      ),
+    ).toBe(false);
+    expect(namespaceTerminating(new Error('because it is being terminated'))).toBe(false);
   });
 });
