@@ -2,7 +2,7 @@
 /**
  * spillway: one binary for every component.
  *   spillway fleet-controller [--kubeconfig hub.yaml] [--namespace spillway-system]
- *                             [--health-port 8080] [--leader-elect=true|false] [--workers 2]
+ *                             [--health-port 8080] [--leader-elect=true|false] [--workers 8]
  *   spillway resource-policy-controller [--kubeconfig member.yaml] [--namespace spillway-system]
  *        [--health-port 8080] [--leader-elect=true|false] [--workers 4] [--webhook-port 9443]
  *        (--webhook-url https://127.0.0.1:{port}/mutate | --webhook-service ns/name[:port])
@@ -19,6 +19,8 @@ import { runResourcePolicyController } from '../resourcepolicy/main.js';
 import { main as registerMember } from './register-member.js';
 import { main as waitForApiserver } from './wait-for-apiserver.js';
 import { createLogger, errorMessage, type Logger } from '../runtime/logger.js';
+import { DEFAULT_FLEET_WORKERS } from '../fleet/workers.js';
+import { parseWorkers } from './workers.js';
 
 function hubConfig(path: string | undefined): KubeConfig {
   const kc = new KubeConfig();
@@ -50,16 +52,17 @@ async function fleetController(argv: string[]): Promise<void> {
     args: argv,
     options: {
       ...COMMON_OPTIONS,
-      workers: { type: 'string', default: '2' },
+      workers: { type: 'string', default: String(DEFAULT_FLEET_WORKERS) },
     },
   });
+  const workers = parseWorkers(values.workers);
   const logger = createLogger('fleet-controller');
   const controller = await runFleetController({
     hub: hubConfig(values.kubeconfig),
     namespace: values.namespace ?? 'spillway-system',
     healthPort: Number(values['health-port']),
     leaderElection: values['leader-elect'] !== 'false',
-    workers: Number(values.workers),
+    workers,
     logger,
     onLostLeadership: () => {
       logger.error('lost leadership; exiting so that only one leader acts');
@@ -110,7 +113,7 @@ async function resourcePolicyController(argv: string[]): Promise<void> {
     namespace: values.namespace ?? 'spillway-system',
     healthPort: Number(values['health-port']),
     leaderElection: values['leader-elect'] !== 'false',
-    workers: Number(values.workers),
+    workers: parseWorkers(values.workers),
     admissionDecisions: values['admission-decisions'] !== 'false',
     logger,
     webhook: {

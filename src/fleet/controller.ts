@@ -29,6 +29,7 @@ import { LeaderElector } from '../runtime/leader.js';
 import { createLogger, errorMessage, type Logger } from '../runtime/logger.js';
 import { meteredQueueOptions, newControllerMetrics, newRegistry } from '../runtime/metrics.js';
 import { WorkQueue } from '../runtime/workqueue.js';
+import { DEFAULT_FLEET_WORKERS } from './workers.js';
 import { fenceWrites, writeGateOf } from '../runtime/write-fence.js';
 import { BindingReconciler } from './binding-reconciler.js';
 import { KubeReconcilePort } from './reconcile-io.js';
@@ -54,6 +55,7 @@ export interface FleetControllerOptions {
   /** 0 picks a free port; undefined disables the health server. */
   healthPort?: number;
   leaderElection?: boolean;
+  /** Reconcile workers (DEFAULT_FLEET_WORKERS); one key is never on two at once. */
   workers?: number;
   logger?: Logger;
   /** Member health probe period. */
@@ -499,7 +501,7 @@ export async function runFleetController(
   const startWorking = () => {
     logger.info('starting workers');
     overrideWatch.start();
-    running = queue.run((key) => reconciler.reconcile(key), opts.workers ?? 2);
+    running = queue.run((key) => reconciler.reconcile(key), opts.workers ?? DEFAULT_FLEET_WORKERS);
     enqueueAll();
     rebalancersChanged();
     policyStatusChanged();

@@ -41,6 +41,34 @@ describe('WorkQueue', () => {
     expect(runs).toBe(2);
   });
 
+  it('runs different keys on all workers at once, each key still on one worker at a time', async () => {
+    const q = new WorkQueue();
+    const activeKeys = new Map<string, number>();
+    let active = 0;
+    let maxActive = 0;
+    let maxSameKey = 0;
+    const runs = new Map<string, number>();
+    const running = q.run(async (k) => {
+      active++;
+      maxActive = Math.max(maxActive, active);
+      activeKeys.set(k, (activeKeys.get(k) ?? 0) + 1);
+      maxSameKey = Math.max(maxSameKey, activeKeys.get(k) ?? 0);
+      runs.set(k, (runs.get(k) ?? 0) + 1);
+      if ((runs.get(k) ?? 0) === 1) q.add(k); // every key's event arrives while it runs
+      await tick(10);
+      activeKeys.set(k, (activeKeys.get(k) ?? 0) - 1);
+      active--;
+      return undefined;
+    }, 8);
+    for (let i = 0; i < 8; i++) q.add(`k${i}`);
+    await tick(120);
+    q.shutdown();
+    await running;
+    expect(maxActive).toBe(8);
+    expect(maxSameKey).toBe(1);
+    expect([...runs.values()]).toEqual(Array(8).fill(2));
+  });
+
   it('retries a failing key with doubling delays, capped, and forgets failures after a success', async () => {
     const delays: number[] = [];
     const q = new WorkQueue({ baseDelayMs: 2, maxDelayMs: 10, onRetry: (_k, d) => delays.push(d) });
