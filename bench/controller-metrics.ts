@@ -55,8 +55,15 @@ export async function scrape(port: number): Promise<ControllerFigures> {
 export function requestsBetween(
   a: ControllerFigures,
   b: ControllerFigures,
-): { byVerb: Record<string, number>; writes: number; total: number } {
+): {
+  byVerb: Record<string, number>;
+  /** By "verb resource" (get resourcebindings, patch deployments, ...). */
+  byVerbResource: Record<string, number>;
+  writes: number;
+  total: number;
+} {
   const byVerb: Record<string, number> = {};
+  const byVerbResource: Record<string, number> = {};
   let total = 0;
   let writes = 0;
   for (const [key, n] of Object.entries(b.requests)) {
@@ -64,11 +71,12 @@ export function requestsBetween(
     if (d === 0) continue;
     const [verb = '', resource = ''] = key.split(' ');
     byVerb[verb] = (byVerb[verb] ?? 0) + d;
+    byVerbResource[key] = d;
     total += d;
     // Leader election renews its Lease every few seconds: a heartbeat, not work.
     if (['post', 'put', 'patch', 'delete'].includes(verb) && resource !== 'leases') writes += d;
   }
-  return { byVerb, writes, total };
+  return { byVerb, byVerbResource, writes, total };
 }
 
 /**

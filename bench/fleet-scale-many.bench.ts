@@ -12,7 +12,8 @@
  * Env: BENCH_N (default "100,1000"; e.g. "100" for a short run, "100,1000,3000" for the full
  * curve), BENCH_NODES (kwok nodes per large member, default 1000; the first member has 5),
  * BENCH_SCALES (default 20), BENCH_IDLE_S (default 60), BENCH_CPU_PROF (a directory: the
- * controller writes a V8 CPU profile of each run there when it stops, for Chrome DevTools).
+ * controller writes a V8 CPU profile of each run there when it stops, for Chrome DevTools),
+ * BENCH_WORKERS (the controller's --workers; default: the controller's own default).
  * Run: make bench-scale   (or node --import tsx bench/fleet-scale-many.bench.ts)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -51,6 +52,7 @@ const NODES = Number(process.env.BENCH_NODES ?? 1000);
 const SCALES = Number(process.env.BENCH_SCALES ?? 20);
 const IDLE_S = Number(process.env.BENCH_IDLE_S ?? 60);
 const CPU_PROF = process.env.BENCH_CPU_PROF;
+const WORKERS = process.env.BENCH_WORKERS;
 const NS = 'many';
 const stateDir = join(DEFAULT_STATE_ROOT, 'bench-many');
 const MEMBERS = ['first', 'second', 'third'] as const;
@@ -84,6 +86,8 @@ interface Row {
   cpuS: number;
   requests: number;
   byVerb: Record<string, number>;
+  byVerbResource: Record<string, number>;
+  reconciles: number;
   idleWrites: number;
   idleCpuS: number;
 }
@@ -100,6 +104,7 @@ async function runSize(n: number): Promise<Row> {
     nodeArgs: CPU_PROF
       ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`, `--cpu-prof-name=N${n}.cpuprofile`]
       : [],
+    ...(WORKERS ? { args: ['--workers', WORKERS] } : {}),
   });
   try {
     const hubKc = kubeConfigFor(hub(state));
@@ -204,6 +209,8 @@ async function runSize(n: number): Promise<Row> {
       cpuS: converged.cpuSeconds - start.cpuSeconds,
       requests: reqs.total,
       byVerb: reqs.byVerb,
+      byVerbResource: reqs.byVerbResource,
+      reconciles: converged.reconciles - start.reconciles,
       idleWrites: idleReqs.writes,
       idleCpuS: idle.cpuSeconds - converged.cpuSeconds,
     };

@@ -111,6 +111,8 @@ export interface ControllerProcessOptions {
   env?: Readonly<Record<string, string>>;
   /** Node.js options before the script (e.g. `--cpu-prof` for a bench). */
   nodeArgs?: string[];
+  /** More `spillway fleet-controller` flags (e.g. `--workers 2` for a bench). */
+  args?: string[];
 }
 
 /** `spillway fleet-controller` as its own process (from the TypeScript source, through tsx). */
@@ -134,6 +136,7 @@ export function startControllerProcess(
       hub(state).kubeconfigPath,
       '--health-port',
       '0',
+      ...(opts.args ?? []),
     ],
     join(state.stateDir, 'logs', `${name}.log`),
     script,

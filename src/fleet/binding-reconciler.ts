@@ -46,6 +46,9 @@ import {
 import { clearedTemplateStatus, planStatus, requeueOf, type StatusPlan } from './status-plan.js';
 import { parseTemplateKey, type TemplateKey } from './template-key.js';
 
+/** The safety resync of a binding whose copies' watches will tell when they are Ready. */
+const READINESS_RESYNC_MS = 60_000;
+
 /** The binding's entry in the AppliedCache (member copies are entered by member name). */
 const BINDING_TARGET = ' binding';
 
@@ -55,8 +58,13 @@ export interface ReconcilerDeps {
   metrics: FleetMetrics;
   /** Where to report what the override policies did to each template's copies. */
   overrides?: OverrideObserver;
-  /** Re-check period while replicas wait, are not ready, or a timeout may expire. */
+  /** Re-check period while replicas wait, are not placed, or a timeout may expire. */
   recheckMs?: number;
+  /**
+   * Safety resync of a binding that only waits for its copies to become Ready: their watches
+   * enqueue it when that happens, so this is a backstop, not the way it learns.
+   */
+  readinessResyncMs?: number;
   /** One clock per reconcile (ms since epoch). */
   now?: () => number;
 }
@@ -158,6 +166,11 @@ export class BindingReconciler {
       result: scheduled.plan.result,
       workloads: synced.workloads,
       recheckMs: this.deps.recheckMs ?? 5000,
+      resyncMs: this.deps.readinessResyncMs ?? READINESS_RESYNC_MS,
+      copiesWatched: pass.workload.kind.plural !== undefined,
+      unboundPods: new Map(
+        [...scheduled.views].map(([name, v]) => [name, v.capacity?.pending.pending]),
+      ),
       ...(scheduled.plan.rebalance ? { rebalance: scheduled.plan.rebalance } : {}),
     });
   }

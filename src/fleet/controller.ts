@@ -30,6 +30,7 @@ import { createLogger, errorMessage, type Logger } from '../runtime/logger.js';
 import { meteredQueueOptions, newControllerMetrics, newRegistry } from '../runtime/metrics.js';
 import { WorkQueue } from '../runtime/workqueue.js';
 import { DEFAULT_FLEET_WORKERS } from './workers.js';
+import { TemplateChanges, type WatchedTemplate } from './template-change.js';
 import { fenceWrites, writeGateOf } from '../runtime/write-fence.js';
 import { BindingReconciler } from './binding-reconciler.js';
 import { KubeReconcilePort } from './reconcile-io.js';
@@ -60,7 +61,7 @@ export interface FleetControllerOptions {
   logger?: Logger;
   /** Member health probe period. */
   probeIntervalMs?: number;
-  /** Re-check period for bindings that wait for capacity or readiness. */
+  /** Re-check period for bindings that wait for capacity, unbound pods or a failed write. */
   recheckMs?: number;
   /** Called after leadership is lost (workers are stopped already); the CLI exits. */
   onLostLeadership?: () => void;
@@ -158,7 +159,10 @@ export async function runFleetController(
         name: o.metadata?.name ?? '',
       }),
     );
-  const templates = new TemplateKinds(opts.hub, logger, (o) => {
+  // Our own status, annotation and finalizer writes come back as updates: not re-queued.
+  const templateChanges = new TemplateChanges();
+  const templates = new TemplateKinds(opts.hub, logger, (o, event) => {
+    if (!templateChanges.changed(o as WatchedTemplate, event)) return;
     enqueueTemplate(o);
     policyStatusChanged();
   });
@@ -187,14 +191,7 @@ export async function runFleetController(
     opts.hub,
     logger,
     {
-      copyChanged: (bindingKey) => {
-        const [ns = '', name = ''] = bindingKey.split('/');
-        const b = bindingCache.get(name, ns) as unknown as ResourceBinding | undefined;
-        if (b)
-          queue.add(
-            formatTemplateKey({ ...b.spec.resource, namespace: b.spec.resource.namespace ?? '' }),
-          );
-      },
+      copyChanged: (template) => queue.add(formatTemplateKey(template)),
       capacityChanged: () => {
         // Node and pod events come in bursts; one re-check per second is enough.
         capacityTimer ??= setTimeout(() => {

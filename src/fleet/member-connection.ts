@@ -35,8 +35,17 @@ export interface ProbeResult {
 }
 
 export interface MemberEvents {
-  /** A copy's status changed: re-reconcile the binding (hub namespace/name). */
-  copyChanged: (bindingKey: string) => void;
+  /**
+   * One of Spillway's copies was added, changed or deleted: re-reconcile its template. A copy
+   * has its template's apiVersion, kind, namespace and name, so no hub cache (that may not have
+   * seen a new binding yet) stands between a copy becoming Ready and its reconcile.
+   */
+  copyChanged: (template: {
+    apiVersion: string;
+    kind: string;
+    namespace: string;
+    name: string;
+  }) => void;
   /** Nodes or pods changed: capacity may have moved. */
   capacityChanged: (member: string) => void;
 }
@@ -156,8 +165,13 @@ export class MemberConnection {
       resyncMs: 60_000,
     });
     cache.on((d) => {
-      const binding = d.metadata?.annotations?.[BINDING_ANNOTATION];
-      if (binding) this.events.copyChanged(binding);
+      if (!d.metadata?.annotations?.[BINDING_ANNOTATION]) return;
+      this.events.copyChanged({
+        apiVersion: k.apiVersion,
+        kind: k.kind,
+        namespace: d.metadata.namespace ?? '',
+        name: d.metadata.name ?? '',
+      });
     });
     this.copies.set(key, cache);
     if (this.started) void cache.start();

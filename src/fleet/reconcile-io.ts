@@ -66,6 +66,12 @@ export class KubeReconcilePort implements ReconcilePort {
   private readonly custom: CustomObjectsApi;
   private readonly core: CoreV1Api;
   private readonly dependencies: DependencySyncer;
+  /**
+   * Namespaces seen to exist, per member: a new copy in a namespace already used there needs
+   * no read of it. Forgotten when a copy write there fails, so a namespace deleted in the
+   * member is created again by the next attempt.
+   */
+  private readonly namespaces = new Map<string, Set<string>>();
 
   constructor(private readonly deps: KubePortDeps) {
     this.core = deps.hub.makeApiClient(CoreV1Api);
@@ -300,14 +306,33 @@ export class KubeReconcilePort implements ReconcilePort {
       metadata: { name: copy.metadata.name ?? '', namespace: copy.metadata.namespace ?? '' },
     };
     let existing = watched as KubernetesObject | undefined;
+    const namespace = copy.metadata.namespace;
+    const known = this.namespaces.get(member) ?? new Set<string>();
+    this.namespaces.set(member, known);
     if (!existing) {
       try {
         existing = await api.read(header);
       } catch (err) {
         if (statusCode(err) !== 404) throw err;
-        if (copy.metadata.namespace) await ensureNamespace(api, copy.metadata.namespace);
+        if (namespace && !known.has(namespace)) await ensureNamespace(api, namespace);
       }
     }
+    if (namespace) known.add(namespace);
+    try {
+      return await this.writeCopy(api, copy, template, unchanged, existing);
+    } catch (err) {
+      if (namespace) known.delete(namespace);
+      throw err;
+    }
+  }
+
+  private async writeCopy(
+    api: KubernetesObjectApi,
+    copy: TemplateObject,
+    template: TemplateObject,
+    unchanged: (existing: LiveObject) => boolean,
+    existing: KubernetesObject | undefined,
+  ): Promise<CopyOutcome> {
     const own = ownershipOf(
       existing as { metadata?: { labels?: Record<string, string> } } | undefined,
       template,

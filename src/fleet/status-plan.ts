@@ -94,8 +94,14 @@ export function planStatus(i: StatusPlanInput): StatusPlan {
 }
 
 /**
- * When to reconcile again: soon while anything is unsettled (copies not applied, not up to
- * date or not ready, replicas waiting, dependencies pending), and when a rebalance timer ends.
+ * When to reconcile again. Settled (every copy applied, up to date and Ready, nothing waiting):
+ * not at all, the watches tell of any change. Unsettled only because watched copies (kinds.ts)
+ * are not Ready yet, with none of the workload's pods left unbound in their members: after the
+ * slow `resyncMs`, since the member's watch of the copy enqueues the template as soon as its
+ * status moves, and a safety resync is all that is left to do. Anything else unsettled (a copy
+ * not applied or failed, replicas waiting for capacity, pods unbound that may have to spill
+ * over once `spilloverAfterSeconds` has passed, which no event announces, dependencies pending):
+ * after `recheckMs`. A rebalance timer wakes it earlier when it ends first.
  */
 export function requeueOf(i: {
   dependenciesPending: boolean;
@@ -103,17 +109,31 @@ export function requeueOf(i: {
   workloads: readonly MemberWorkload[];
   rebalance?: RebalanceDecision;
   recheckMs: number;
+  /** The safety resync while only the copies' watches are awaited. */
+  resyncMs: number;
+  /** The members' watches report changes of this kind's copies (a watched kind). */
+  copiesWatched: boolean;
+  /** Per member, the workload's pods not bound to a node yet; undefined when not known. */
+  unboundPods: ReadonlyMap<string, number | undefined>;
 }): { requeueAfterMs: number } | undefined {
-  const settled =
-    !i.dependenciesPending &&
-    i.result.waiting === 0 &&
-    i.workloads.every(
-      (w) => w.applied && w.upToDate && (w.status?.readyReplicas ?? 0) >= (w.status?.replicas ?? 0),
-    );
-  const recheck = settled ? undefined : i.recheckMs;
+  const ready = (w: MemberWorkload) =>
+    w.applied && w.upToDate && (w.status?.readyReplicas ?? 0) >= (w.status?.replicas ?? 0);
+  const unsettled = i.workloads.filter((w) => !ready(w));
+  const nothingElse = !i.dependenciesPending && i.result.waiting === 0;
+  let after: number | undefined;
+  if (!nothingElse || unsettled.length > 0) after = i.recheckMs;
+  if (
+    nothingElse &&
+    unsettled.length > 0 &&
+    i.copiesWatched &&
+    unsettled.every(
+      (w) => w.applied && w.message === undefined && i.unboundPods.get(w.cluster) === 0,
+    )
+  )
+    after = i.resyncMs;
   const wake = i.rebalance?.requeueMs;
-  if (wake === undefined) return recheck === undefined ? undefined : { requeueAfterMs: recheck };
-  return { requeueAfterMs: Math.min(wake, recheck ?? wake) };
+  if (wake === undefined) return after === undefined ? undefined : { requeueAfterMs: after };
+  return { requeueAfterMs: Math.min(wake, after ?? wake) };
 }
 
 /**

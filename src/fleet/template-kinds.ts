@@ -36,7 +36,10 @@ export class TemplateKinds {
   constructor(
     private readonly hub: KubeConfig,
     private readonly logger: Logger,
-    private readonly onTemplate: (obj: KubernetesObject) => void,
+    private readonly onTemplate: (
+      obj: KubernetesObject,
+      event: 'add' | 'update' | 'delete' | 'resync',
+    ) => void,
   ) {
     this.discovery = hub.makeApiClient(Discovery);
     this.objects = KubernetesObjectApi.makeApiClient(hub);
@@ -71,11 +74,11 @@ export class TemplateKinds {
         logger: this.logger,
         resyncMs: 60_000,
       });
-      cache.on((obj) => {
+      cache.on((obj, event) => {
         // Lists through KubernetesObjectApi omit apiVersion/kind on items; restore them.
         obj.apiVersion ??= k.apiVersion;
         obj.kind ??= k.kind;
-        this.onTemplate(obj);
+        this.onTemplate(obj, event);
       });
       this.caches.set(key, cache);
       await cache.start();

@@ -3,9 +3,16 @@
  * cloud?"). Repeats of the same reason and message on the same object bump the count of one
  * Event instead of creating new ones, as client-go's recorder does.
  */
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import {
+  CoreV1Api,
+  PatchStrategy,
+  setHeaderOptions,
+  type KubeConfig,
+} from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
 import { errorMessage, type Logger } from './logger.js';
+
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 export interface InvolvedObject {
   apiVersion: string;
@@ -40,15 +47,15 @@ export class EventRecorder {
       const seen = this.recent.get(key);
       if (seen) {
         seen.count++;
-        await this.core.replaceNamespacedEvent({
-          name: seen.name,
-          namespace,
-          body: {
-            ...(await this.core.readNamespacedEvent({ name: seen.name, namespace })),
-            count: seen.count,
-            lastTimestamp: now,
+        // One merge patch of the two fields a repeat changes (a read and a replace before).
+        await this.core.patchNamespacedEvent(
+          {
+            name: seen.name,
+            namespace,
+            body: { count: seen.count, lastTimestamp: now.toISOString() },
           },
-        });
+          mergePatch,
+        );
         return;
       }
       const name = `${obj.name}.${randomBytes(8).toString('hex')}`;

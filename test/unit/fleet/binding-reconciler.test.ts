@@ -137,6 +137,22 @@ describe('BindingReconciler against a recording port', () => {
     expect(result).toBeUndefined();
   });
 
+  it('copies only waiting to become Ready: no 5 s re-check, the copy watch tells (slow resync only)', async () => {
+    port.addMember({ name: 'idc', ready: true, capacity: 4, slowPods: true });
+    port.addMember({ name: 'cloud', ready: true, capacity: 100, slowPods: true });
+    port.putTemplate(deployment(6));
+    await reconciler.reconcile(KEY);
+    expect(await reconciler.reconcile(KEY)).toEqual({ requeueAfterMs: 60_000 });
+  });
+
+  it('copies not Ready with a pod not yet bound: re-checked every 5 s (it may have to spill over)', async () => {
+    port.addMember({ name: 'idc', ready: true, capacity: 4, slowPods: true, unbound: 1 });
+    port.addMember({ name: 'cloud', ready: true, capacity: 100, slowPods: true });
+    port.putTemplate(deployment(6));
+    await reconciler.reconcile(KEY);
+    expect(await reconciler.reconcile(KEY)).toEqual({ requeueAfterMs: 5000 });
+  });
+
   it('scale-in empties the lowest-priority member first and removes its copy', async () => {
     port.putTemplate(deployment(6));
     await reconciler.reconcile(KEY);

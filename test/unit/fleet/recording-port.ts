@@ -42,6 +42,10 @@ export interface FakeMember {
   ready: boolean;
   /** Replicas of the workload the member's nodes hold in total. */
   capacity: number;
+  /** Its copies' pods start but are not Ready yet (default: Ready at once). */
+  slowPods?: boolean;
+  /** The workload's pods its scheduler has not bound to a node yet (default 0). */
+  unbound?: number;
 }
 
 type Json = Record<string, unknown>;
@@ -153,7 +157,7 @@ export class RecordingPort implements ReconcilePort {
         ? {
             capacity: {
               maxReplicas: Math.max(0, m.capacity - placed),
-              pending: { pending: 0, unschedulable: 0, unschedulableFor: 0 },
+              pending: { pending: m.unbound ?? 0, unschedulable: 0, unschedulableFor: 0 },
             },
           }
         : {}),
@@ -268,13 +272,14 @@ export class RecordingPort implements ReconcilePort {
         uid: old?.metadata?.uid ?? `uid-${++this.uids}`,
         generation,
       },
-      // The member's controller at once: every replica updated, ready and available.
+      // The member's controller at once: every replica updated, ready and available (unless
+      // the member's pods are slow to start).
       status: {
         observedGeneration: generation,
         replicas: n,
         updatedReplicas: n,
-        readyReplicas: n,
-        availableReplicas: n,
+        readyReplicas: m.slowPods ? 0 : n,
+        availableReplicas: m.slowPods ? 0 : n,
       },
     };
     objects.set(copy.metadata.name ?? '', live);

@@ -19,33 +19,69 @@ const ready: MemberWorkload = {
 };
 
 describe('requeueOf', () => {
+  const notReady: MemberWorkload = { ...ready, status: { replicas: 2, readyReplicas: 1 } };
+  const input = (o: {
+    pending?: boolean;
+    waiting?: number;
+    workloads: readonly MemberWorkload[];
+    wake?: number;
+    watched?: boolean;
+    unbound?: number | undefined;
+  }) => ({
+    dependenciesPending: o.pending ?? false,
+    result: result(o.waiting ?? 0),
+    workloads: o.workloads,
+    recheckMs: 5000,
+    resyncMs: 60000,
+    copiesWatched: o.watched ?? true,
+    unboundPods: new Map([['a', 'unbound' in o ? o.unbound : 0]]),
+    ...(o.wake !== undefined
+      ? {
+          rebalance: {
+            step: 'waiting' as const,
+            counts: new Map(),
+            message: '',
+            requeueMs: o.wake,
+          },
+        }
+      : {}),
+  });
   it.each([
-    ['settled: no recheck', false, 0, [ready], undefined, undefined],
-    ['dependencies pending', true, 0, [ready], undefined, 5000],
-    ['replicas waiting', false, 1, [ready], undefined, 5000],
-    ['a copy not applied', false, 0, [{ ...ready, applied: false }], undefined, 5000],
-    ['a copy not up to date', false, 0, [{ ...ready, upToDate: false }], undefined, 5000],
+    ['settled: no recheck', { workloads: [ready] }, undefined],
+    ['dependencies pending', { pending: true, workloads: [ready] }, 5000],
+    ['replicas waiting for capacity', { waiting: 1, workloads: [ready] }, 5000],
+    ['a copy not applied', { workloads: [{ ...ready, applied: false }] }, 5000],
     [
-      'a copy not ready',
-      false,
-      0,
-      [{ ...ready, status: { replicas: 2, readyReplicas: 1 } }],
-      undefined,
+      'a copy that failed (an override, a stale copy on an unreachable member)',
+      { workloads: [{ ...notReady, upToDate: false, message: 'OverrideFailed' }] },
       5000,
     ],
-    ['settled, a rebalance timer', false, 0, [ready], 30000, 30000],
-    ['unsettled, a shorter rebalance timer', false, 1, [ready], 2000, 2000],
-    ['unsettled, a longer rebalance timer', false, 1, [ready], 30000, 5000],
-  ] as const)('%s', (_name, pending, waiting, workloads, wake, want) => {
-    const out = requeueOf({
-      dependenciesPending: pending,
-      result: result(waiting),
-      workloads,
-      recheckMs: 5000,
-      ...(wake !== undefined
-        ? { rebalance: { step: 'waiting', counts: new Map(), message: '', requeueMs: wake } }
-        : {}),
-    });
+    // The copy's watch enqueues the template when it moves: only the safety resync is left.
+    ['a watched copy not ready, every pod bound', { workloads: [notReady] }, 60000],
+    [
+      'a watched copy the watch has not shown yet (not up to date), no pod unbound',
+      { workloads: [{ ...ready, upToDate: false, status: undefined }] },
+      60000,
+    ],
+    // Unbound pods may have to spill over after spilloverAfterSeconds: no event says when.
+    ['a watched copy not ready, a pod unbound', { workloads: [notReady], unbound: 1 }, 5000],
+    [
+      'a watched copy not ready, unbound pods not known (member caches)',
+      { workloads: [notReady], unbound: undefined },
+      5000,
+    ],
+    ['a copy of a kind no watch reports', { workloads: [notReady], watched: false }, 5000],
+    [
+      'one copy only awaits its watch, another waits for capacity',
+      { workloads: [notReady], waiting: 1 },
+      5000,
+    ],
+    ['settled, a rebalance timer', { workloads: [ready], wake: 30000 }, 30000],
+    ['unsettled, a shorter rebalance timer', { waiting: 1, workloads: [ready], wake: 2000 }, 2000],
+    ['unsettled, a longer rebalance timer', { waiting: 1, workloads: [ready], wake: 30000 }, 5000],
+    ['awaiting the watch, a shorter rebalance timer', { workloads: [notReady], wake: 2000 }, 2000],
+  ] as const)('%s', (_name, o, want) => {
+    const out = requeueOf(input(o));
     expect(out).toEqual(want === undefined ? undefined : { requeueAfterMs: want });
   });
 });
