@@ -1,5 +1,22 @@
 /** Small helpers the local-fleet benchmarks share: quantiles, bounded parallelism, polling. */
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import type { AppsV1Api, V1Deployment } from '@kubernetes/client-node';
+import { REPO_ROOT } from '../e2e/fleet/index.js';
+
+/**
+ * Compiles src/ (tsconfig.build.json, as the image is built) into `outDir` and returns the path
+ * of its `spillway.js`: a bench that reports the controller's memory runs what users run, not
+ * the TypeScript source through tsx, whose loader adds about 90 MiB of resident memory.
+ */
+export function compileController(outDir: string): string {
+  const tsc = join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+  execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', outDir], {
+    cwd: REPO_ROOT,
+    stdio: 'inherit',
+  });
+  return join(outDir, 'src', 'cli', 'spillway.js');
+}
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

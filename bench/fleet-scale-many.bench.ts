@@ -13,7 +13,9 @@
  * curve), BENCH_NODES (kwok nodes per large member, default 1000; the first member has 5),
  * BENCH_SCALES (default 20), BENCH_IDLE_S (default 60), BENCH_CPU_PROF (a directory: the
  * controller writes a V8 CPU profile of each run there when it stops, for Chrome DevTools),
- * BENCH_WORKERS (the controller's --workers; default: the controller's own default).
+ * BENCH_WORKERS (the controller's --workers; default: the controller's own default),
+ * BENCH_TSX=1 (run the controller from source through tsx; by default it is compiled first
+ * and run as the image runs it, since tsx alone adds about 90 MiB to the RSS measured).
  * Run: make bench-scale   (or node --import tsx bench/fleet-scale-many.bench.ts)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -39,6 +41,7 @@ import {
 } from '../e2e/support/spillway.js';
 import { healthPortOf, requestsBetween, scrape, settle } from './controller-metrics.js';
 import {
+  compileController,
   inParallel,
   memberReplicas,
   quantile,
@@ -53,6 +56,10 @@ const SCALES = Number(process.env.BENCH_SCALES ?? 20);
 const IDLE_S = Number(process.env.BENCH_IDLE_S ?? 60);
 const CPU_PROF = process.env.BENCH_CPU_PROF;
 const WORKERS = process.env.BENCH_WORKERS;
+const COMPILED =
+  process.env.BENCH_TSX === '1'
+    ? undefined
+    : compileController(join(DEFAULT_STATE_ROOT, 'bench-many-dist'));
 const NS = 'many';
 const stateDir = join(DEFAULT_STATE_ROOT, 'bench-many');
 const MEMBERS = ['first', 'second', 'third'] as const;
@@ -105,6 +112,7 @@ async function runSize(n: number): Promise<Row> {
       ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`, `--cpu-prof-name=N${n}.cpuprofile`]
       : [],
     ...(WORKERS ? { args: ['--workers', WORKERS] } : {}),
+    ...(COMPILED ? { compiled: COMPILED } : {}),
   });
   try {
     const hubKc = kubeConfigFor(hub(state));
@@ -227,7 +235,8 @@ for (const n of SIZES) {
   console.log(`  [N=${n}] ${JSON.stringify(row)}`);
 }
 console.log(
-  `\nfleet at scale: 3 members (5 + ${NODES} + ${NODES} kwok nodes), one 100m replica per workload, spill policy`,
+  `\nfleet at scale: 3 members (5 + ${NODES} + ${NODES} kwok nodes), one 100m replica per workload, spill policy, ` +
+    `controller ${COMPILED ? 'compiled' : 'through tsx'}, workers ${WORKERS ?? 'default'}`,
 );
 console.log(
   '| N | converge s | hub scale p50 / p99 ms | direct p50 ms | ratio p50 | RSS MiB (peak) | CPU s | API requests (per workload) | by verb | idle writes / CPU s in ' +
