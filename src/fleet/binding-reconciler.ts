@@ -22,7 +22,6 @@ import {
 } from './binding-status.js';
 import type { DependencyReport } from './dependencies.js';
 import type { PolicyChoice } from './policy-match.js';
-import { namespaceTerminating } from '../runtime/api-errors.js';
 import type { MemberWorkload } from './status-aggregate.js';
 import type { TemplateObject } from './member-copy.js';
 import { planMembers, provisioningSteps } from './member-plan.js';
@@ -149,16 +148,9 @@ export class BindingReconciler {
     if (scheduled.kind === 'wait') return { requeueAfterMs: 500 };
     if (scheduled.kind === 'invalid')
       return this.invalidInput(template, binding, scheduled.message);
-    let applied: ResourceBinding;
-    try {
-      applied = await this.bindStage(pass, scheduled);
-    } catch (err) {
-      // The namespace is being deleted: no binding can be made in it, and the template goes
-      // with it (its deletion is reconciled then), so this is not a failure to retry and log.
-      if (!namespaceTerminating(err)) throw err;
-      log.debug('namespace terminating: no binding made');
-      return undefined;
-    }
+    // A binding refused because the namespace is being deleted ends the pass here; the work
+    // queue does not retry it (errors are classified once, runtime/api-errors.ts).
+    const applied = await this.bindStage(pass, scheduled);
     const synced = await this.syncStage(pass, scheduled, applied);
     await this.writeStatus(key, template, this.statusOf(pass, scheduled, synced, applied));
     return requeueOf({

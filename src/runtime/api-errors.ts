@@ -50,3 +50,22 @@ export function namespaceTerminating(err: unknown): boolean {
   if (statusCode(err) !== 403) return false;
   return /because it is being terminated/.test(apiErrorSummary(err) ?? '');
 }
+
+/** What the work queue does with a reconcile that threw, decided once for every controller. */
+export type ErrorClass =
+  /**
+   * A create refused because its namespace is being deleted: a retry would be refused the same
+   * way, and the namespace's objects (the template among them) go with it, their own deletion
+   * reconciled then. Not retried, not a failure.
+   */
+  | 'namespaceTerminating'
+  /** 409: someone wrote the object first (a stale resourceVersion). Retried; routine. */
+  | 'conflict'
+  /** Anything else: retried with backoff and reported as a failure. */
+  | 'failure';
+
+export function classifyError(err: unknown): ErrorClass {
+  if (namespaceTerminating(err)) return 'namespaceTerminating';
+  if (statusCode(err) === 409) return 'conflict';
+  return 'failure';
+}

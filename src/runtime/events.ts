@@ -10,6 +10,7 @@ import {
   type KubeConfig,
 } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
+import { namespaceTerminating } from './api-errors.js';
 import { errorMessage, type Logger } from './logger.js';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -84,6 +85,8 @@ export class EventRecorder {
       this.recent.set(key, { name, namespace, count: 1 });
     } catch (err) {
       this.recent.delete(key);
+      // Its namespace is being deleted: the object goes with it, and so would the Event.
+      if (namespaceTerminating(err)) return;
       this.logger.warn('could not record event', {
         reason,
         object: `${obj.kind}/${namespace}/${obj.name}`,

@@ -3,6 +3,7 @@
  * the health server exposes at /metrics; names follow controller-runtime's conventions.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { classifyError } from './api-errors.js';
 import { errorMessage, type Logger } from './logger.js';
 import type { WorkQueueOptions } from './workqueue.js';
 
@@ -101,12 +102,24 @@ export function meteredQueueOptions(
   return {
     onDepth: (d) => metrics.queueDepth.set({ controller }, d),
     onRetry: () => metrics.queueRetries.inc({ controller }),
+    // Errors are told apart once, here (api-errors.ts), for every reconcile of every controller.
+    classify: (err) => {
+      const c = classifyError(err);
+      return c === 'namespaceTerminating' ? 'drop' : c === 'conflict' ? 'conflict' : 'error';
+    },
     onResult: (result, seconds, err, key) => {
       metrics.reconcileTotal.inc({ controller, result });
       metrics.reconcileDuration.observe({ controller }, seconds);
       if (result === 'error') {
         metrics.reconcileErrors.inc({ controller });
         logger.warn('reconcile failed; will retry', { key, error: errorMessage(err) });
+      } else if (result === 'conflict') {
+        logger.debug('reconcile met a newer write; will retry', { key, error: errorMessage(err) });
+      } else if (result === 'dropped') {
+        logger.debug('namespace being deleted: nothing more to make there', {
+          key,
+          error: errorMessage(err),
+        });
       }
     },
   };

@@ -19,8 +19,14 @@ export interface WorkQueueOptions {
   baseDelayMs?: number;
   maxDelayMs?: number;
   onDepth?: (depth: number) => void;
+  /**
+   * What a thrown error means (default 'error'): 'drop' ends the key's processing without a
+   * retry (a retry cannot succeed, and a later event brings the key back if needed);
+   * 'conflict' and 'error' retry with backoff.
+   */
+  classify?: (err: unknown) => 'drop' | 'conflict' | 'error';
   onResult?: (
-    result: 'success' | 'error' | 'requeue',
+    result: 'success' | 'error' | 'conflict' | 'dropped' | 'requeue',
     seconds: number,
     err: unknown,
     key: string,
@@ -140,8 +146,14 @@ export class WorkQueue<K extends string = string> {
             this.opts.onResult?.('success', seconds(), undefined, key);
           }
         } catch (err) {
-          this.opts.onResult?.('error', seconds(), err, key);
-          this.addRateLimited(key);
+          const kind = this.opts.classify?.(err) ?? 'error';
+          if (kind === 'drop') {
+            this.forget(key);
+            this.opts.onResult?.('dropped', seconds(), err, key);
+          } else {
+            this.opts.onResult?.(kind, seconds(), err, key);
+            this.addRateLimited(key);
+          }
         } finally {
           this.done(key);
         }

@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { ApiException } from '@kubernetes/client-node';
 import {
   apiErrorSummary,
+  classifyError,
   namespaceTerminating,
   statusCode,
 } from '../../../src/runtime/api-errors.js';
@@ -79,5 +80,34 @@ describe('a create in a namespace being deleted', () => {
       ),
     ).toBe(false);
     expect(namespaceTerminating(new Error('because it is being terminated'))).toBe(false);
+  });
+});
+
+describe('classifyError: what the work queue does with a reconcile that threw', () => {
+  const api = (code: number, message: string) =>
+    new ApiException(code, 'x', { reason: 'r', message }, {});
+  it.each([
+    [
+      'a binding create in a namespace being deleted',
+      api(
+        403,
+        'resourcebindings.fleet.spillway.dev "web" is forbidden: unable to create new content in namespace shop because it is being terminated',
+      ),
+      'namespaceTerminating',
+    ],
+    [
+      'an Event create in a namespace being deleted',
+      api(
+        403,
+        'events "web.1" is forbidden: unable to create new content in namespace shop because it is being terminated',
+      ),
+      'namespaceTerminating',
+    ],
+    ['a stale resourceVersion', api(409, 'the object has been modified'), 'conflict'],
+    ['an RBAC refusal', api(403, 'RBAC: denied'), 'failure'],
+    ['a server error', api(500, 'etcdserver: request timed out'), 'failure'],
+    ['a network error', new Error('connect ECONNREFUSED 127.0.0.1:6443'), 'failure'],
+  ])('%s: %s', (_name, err, want) => {
+    expect(classifyError(err)).toBe(want);
   });
 });

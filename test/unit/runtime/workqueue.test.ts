@@ -102,6 +102,36 @@ describe('WorkQueue', () => {
     expect(results).toEqual(['requeue', 'requeue', 'success']);
   });
 
+  it('does not retry an error classified as final; retries conflicts and other errors', async () => {
+    const results: string[] = [];
+    const q = new WorkQueue({
+      baseDelayMs: 1,
+      classify: (err) => (err as Error).message as 'drop' | 'conflict' | 'error',
+      onResult: (r, _s, _e, key) => results.push(`${key} ${r}`),
+    });
+    const runs = new Map<string, number>();
+    const running = q.run(async (k) => {
+      const n = (runs.get(k) ?? 0) + 1;
+      runs.set(k, n);
+      if (n === 1) throw new Error(k);
+      return undefined;
+    });
+    q.add('drop');
+    q.add('conflict');
+    q.add('error');
+    await tick(80);
+    q.shutdown();
+    await running;
+    expect(Object.fromEntries(runs)).toEqual({ drop: 1, conflict: 2, error: 2 });
+    expect(results.sort()).toEqual([
+      'conflict conflict',
+      'conflict success',
+      'drop dropped',
+      'error error',
+      'error success',
+    ]);
+  });
+
   it('keeps the earliest of two delayed adds', async () => {
     const q = new WorkQueue();
     const seen: number[] = [];
