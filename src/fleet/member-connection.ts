@@ -162,7 +162,8 @@ export class MemberConnection {
           labelSelector: selector,
         }) as Promise<KubernetesListObject<KubernetesObject>>,
       logger: this.logger.child({ member: this.name }),
-      resyncMs: 60_000,
+      // A safety net only: each resync re-queues the template of every copy (see template-kinds).
+      resyncMs: 5 * 60_000,
     });
     cache.on((d) => {
       if (!d.metadata?.annotations?.[BINDING_ANNOTATION]) return;

@@ -25,6 +25,9 @@ export interface KindKey {
   kind: string;
 }
 
+/** How often every template is re-queued although nothing was seen to change. */
+export const TEMPLATE_RESYNC_MS = 5 * 60_000;
+
 export const kindKey = (k: KindKey): string => `${k.apiVersion}|${k.kind}`;
 
 export class TemplateKinds {
@@ -72,7 +75,9 @@ export class TemplateKinds {
             KubernetesListObject<KubernetesObject>
           >,
         logger: this.logger,
-        resyncMs: 60_000,
+        // A safety net only (every change is an event): each resync re-queues every template,
+        // a no-op reconcile of thousands of them, so it is slow.
+        resyncMs: TEMPLATE_RESYNC_MS,
       });
       cache.on((obj, event) => {
         // Lists through KubernetesObjectApi omit apiVersion/kind on items; restore them.
