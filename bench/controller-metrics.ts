@@ -9,6 +9,9 @@ import { waitFor } from '../e2e/fleet/readiness.js';
 export interface ControllerFigures {
   cpuSeconds: number;
   rssBytes: number;
+  /** The V8 heap in use, and memory outside it (Buffers, native): what the RSS is made of. */
+  heapUsedBytes: number;
+  externalBytes: number;
   /** API requests by "verb resource" (get deployments, patch leases, watch ...). */
   requests: Record<string, number>;
   reconciles: number;
@@ -45,6 +48,8 @@ export async function scrape(port: number): Promise<ControllerFigures> {
   return {
     cpuSeconds: sum(text, 'process_cpu_seconds_total')[''] ?? NaN,
     rssBytes: sum(text, 'process_resident_memory_bytes')[''] ?? NaN,
+    heapUsedBytes: sum(text, 'nodejs_heap_size_used_bytes')[''] ?? NaN,
+    externalBytes: sum(text, 'nodejs_external_memory_bytes')[''] ?? NaN,
     requests: sum(text, 'spillway_api_requests_total', ['verb', 'resource']),
     reconciles: sum(text, 'spillway_reconcile_total')[''] ?? 0,
     queueDepth: sum(text, 'spillway_workqueue_depth')[''] ?? 0,

@@ -14,7 +14,8 @@
  * BENCH_SCALES (default 20), BENCH_IDLE_S (default 60), BENCH_CPU_PROF (a directory: the
  * controller writes a V8 CPU profile of each run there when it stops, for Chrome DevTools),
  * BENCH_WORKERS (the controller's --workers; default: the controller's own default),
- * BENCH_TSX=1 (run the controller from source through tsx; by default it is compiled first
+ * BENCH_HEAP_SNAPSHOT (a directory: the controller writes a V8 heap snapshot there once the N
+ * workloads have converged), BENCH_TSX=1 (run the controller from source through tsx; by default it is compiled first
  * and run as the image runs it, since tsx alone adds about 90 MiB to the RSS measured).
  * Run: make bench-scale   (or node --import tsx bench/fleet-scale-many.bench.ts)
  */
@@ -56,6 +57,7 @@ const SCALES = Number(process.env.BENCH_SCALES ?? 20);
 const IDLE_S = Number(process.env.BENCH_IDLE_S ?? 60);
 const CPU_PROF = process.env.BENCH_CPU_PROF;
 const WORKERS = process.env.BENCH_WORKERS;
+const HEAP_SNAPSHOT = process.env.BENCH_HEAP_SNAPSHOT;
 const COMPILED =
   process.env.BENCH_TSX === '1'
     ? undefined
@@ -89,6 +91,8 @@ interface Row {
   p99: number;
   directP50: number;
   rssMiB: number;
+  heapMiB: number;
+  externalMiB: number;
   peakRssMiB: number;
   cpuS: number;
   requests: number;
@@ -108,9 +112,14 @@ async function runSize(n: number): Promise<Row> {
   const state = await fleetUp({ topologyPath, stateDir, provisioner: false });
   console.log(`  [N=${n}] fleet up in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   const controller = startControllerProcess(state, {
-    nodeArgs: CPU_PROF
-      ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`, `--cpu-prof-name=N${n}.cpuprofile`]
-      : [],
+    nodeArgs: [
+      ...(CPU_PROF
+        ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`, `--cpu-prof-name=N${n}.cpuprofile`]
+        : []),
+      ...(HEAP_SNAPSHOT
+        ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${HEAP_SNAPSHOT}`]
+        : []),
+    ],
     ...(WORKERS ? { args: ['--workers', WORKERS] } : {}),
     ...(COMPILED ? { compiled: COMPILED } : {}),
   });
@@ -168,6 +177,12 @@ async function runSize(n: number): Promise<Row> {
     const converged = await scrape(port);
     peakRss = Math.max(peakRss, converged.rssBytes);
     const reqs = requestsBetween(start, converged);
+    if (HEAP_SNAPSHOT) {
+      mkdirSync(HEAP_SNAPSHOT, { recursive: true });
+      process.kill(controller.pid, 'SIGUSR2');
+      await sleep(30_000); // written synchronously by the controller; it answers again after
+      console.log(`  [N=${n}] heap snapshot requested into ${HEAP_SNAPSHOT}`);
+    }
 
     // Idle: nothing changes for IDLE_S seconds.
     await sleep(IDLE_S * 1000);
@@ -213,6 +228,8 @@ async function runSize(n: number): Promise<Row> {
       p99: quantile(via, 0.99),
       directP50: quantile(direct, 0.5),
       rssMiB: converged.rssBytes / 2 ** 20,
+      heapMiB: converged.heapUsedBytes / 2 ** 20,
+      externalMiB: converged.externalBytes / 2 ** 20,
       peakRssMiB: peakRss / 2 ** 20,
       cpuS: converged.cpuSeconds - start.cpuSeconds,
       requests: reqs.total,
