@@ -120,17 +120,18 @@ export function requeueOf(i: {
     w.applied && w.upToDate && (w.status?.readyReplicas ?? 0) >= (w.status?.replicas ?? 0);
   const unsettled = i.workloads.filter((w) => !ready(w));
   const nothingElse = !i.dependenciesPending && i.result.waiting === 0;
-  let after: number | undefined;
-  if (!nothingElse || unsettled.length > 0) after = i.recheckMs;
-  if (
-    nothingElse &&
-    unsettled.length > 0 &&
+  const awaitingWatches =
     i.copiesWatched &&
     unsettled.every(
       (w) => w.applied && w.message === undefined && i.unboundPods.get(w.cluster) === 0,
-    )
-  )
-    after = i.resyncMs;
+    );
+  const after = !nothingElse
+    ? i.recheckMs
+    : unsettled.length === 0
+      ? undefined
+      : awaitingWatches
+        ? i.resyncMs
+        : i.recheckMs;
   const wake = i.rebalance?.requeueMs;
   if (wake === undefined) return after === undefined ? undefined : { requeueAfterMs: after };
   return { requeueAfterMs: Math.min(wake, after ?? wake) };
