@@ -113,28 +113,49 @@ export class FaultProxy {
     this.pipe(upstream, client);
   }
 
-  /** Forwards chunks in order, each after the current latency (none when healthy). */
+  /**
+   * Forwards chunks in order, each `latency` after it arrived (none when healthy). Latency, not a
+   * throughput cap: a chunk waits for its own delay and for the chunk before it, never for the sum
+   * of all delays before it, so a busy stream (a watch) is at most the largest delay behind, and
+   * is caught up as soon as the faults end.
+   */
   private pipe(from: Socket, to: Socket): void {
+    let last = 0; // when the previous chunk is forwarded, ms since epoch
     let queue = Promise.resolve();
     from.on('data', (chunk: Buffer) => {
       const f = this.faults;
-      if (!f) {
-        queue = queue.then(() => void to.write(chunk));
-        return;
+      let delay = 0;
+      if (f) {
+        this.stats.delayedChunks++;
+        const [min, max] = f.latencyMs;
+        delay = min + this.random() * (max - min);
       }
-      this.stats.delayedChunks++;
-      const [min, max] = f.latencyMs;
-      const delay = min + this.random() * (max - min);
-      queue = queue.then(
-        () =>
-          new Promise<void>((resolve) =>
-            setTimeout(() => {
-              if (!to.destroyed) to.write(chunk);
-              resolve();
-            }, delay),
-          ),
-      );
+      const due = (last = forwardTime(last, Date.now(), delay));
+      queue = queue.then(() => forwardAt(to, chunk, due));
     });
     from.on('end', () => void queue.then(() => to.end()));
   }
+}
+
+/**
+ * When a chunk that arrived at `arrival` with `delay` of latency is forwarded, given when the
+ * chunk before it on the same connection is (`previous`): its own delay, kept in order.
+ */
+export function forwardTime(previous: number, arrival: number, delay: number): number {
+  return Math.max(previous, arrival + delay);
+}
+
+/** Writes `chunk` to `to` at `due` (ms since epoch), or at once when that has passed. */
+function forwardAt(to: Socket, chunk: Buffer, due: number): Promise<void> {
+  const wait = due - Date.now();
+  if (wait <= 0) {
+    if (!to.destroyed) to.write(chunk);
+    return Promise.resolve();
+  }
+  return new Promise((resolve) =>
+    setTimeout(() => {
+      if (!to.destroyed) to.write(chunk);
+      resolve();
+    }, wait),
+  );
 }

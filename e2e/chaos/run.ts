@@ -1,6 +1,7 @@
 /**
  * `make chaos`: the full chaos suite (suite.ts) on its own fleet; prints the report and exits
- * non-zero on any violation. CHAOS_SEED, CHAOS_OPERATIONS and CHAOS_WORKLOADS override the run.
+ * non-zero on any violation. CHAOS_SEED, CHAOS_OPERATIONS and CHAOS_WORKLOADS override the run;
+ * its fleet is .fleet/chaos-<seed>.
  */
 import { join } from 'node:path';
 import { DEFAULT_STATE_ROOT } from '../fleet/index.js';
@@ -28,7 +29,7 @@ const report = await runChaos({
   killsPerRound: 3,
   resourcePolicyBurst: true,
   settleTimeoutMs: 300_000,
-  stateDir: join(DEFAULT_STATE_ROOT, 'chaos'),
+  stateDir: join(DEFAULT_STATE_ROOT, `chaos-${seed}`), // one per seed: two seeds can run at once
   log: (line) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`),
 });
 console.log(formatReport(report));
