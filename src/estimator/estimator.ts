@@ -48,6 +48,12 @@ export interface QueryOptions {
   readonly nodeNames?: Iterable<string>;
 }
 
+/** Replicas of a template promised to the cluster whose pods are not bound yet. */
+export interface HeldBack {
+  readonly template: PodTemplateInput;
+  readonly replicas: number;
+}
+
 /** A node as the estimator holds it, for debugging and status. Amounts in scheduler units. */
 export interface NodeSummary {
   readonly name: string;
@@ -127,6 +133,8 @@ export class Estimator {
   private readonly nodes = new Map<string, NodeState>();
   private readonly index = new NodeIndex<NodeState>();
   private readonly pods = new Map<string, PodEntry>();
+  /** Held-back templates are asked about again and again while their pods are on their way. */
+  private readonly heldVectors = new WeakMap<PodTemplateInput, RequestVector>();
   /** Request strings repeat ("500m", "1Gi") across pods: parse each once. */
   private readonly parsed = new Map<string, bigint>();
   private readonly parse = (q: string | number): bigint => {
@@ -241,6 +249,62 @@ export class Estimator {
         }
         if (this.exclusion(node, t) === undefined) total += this.fit(node, t.request);
       }
+    }
+    return total;
+  }
+
+  /**
+   * maxReplicas when `heldBack` replicas of other templates are promised to this cluster but not
+   * bound yet, so no node holds them. Where they will land is unknown, so they are taken from
+   * the free room of the nodes this template may use, summed per resource: the answer is the
+   * per-node fit, capped by what that summed room holds after them, in the resources (and the
+   * pod count) this template requests. A resource only the held templates request takes nothing
+   * from it: subtracting replicas of one template from a count of another would mix units.
+   */
+  maxReplicasBeside(
+    template: PodTemplateInput,
+    heldBack: readonly HeldBack[],
+    options: QueryOptions = {},
+  ): number {
+    const t = this.compile(template, options);
+    const held = new Map<number, number>([[0, 0]]);
+    for (const h of heldBack) {
+      if (h.replicas <= 0) continue;
+      held.set(0, (held.get(0) ?? 0) + h.replicas);
+      let v = this.heldVectors.get(h.template);
+      if (!v) {
+        v = this.table.vector(effectiveRequests(h.template.spec, this.parse));
+        this.heldVectors.set(h.template, v);
+      }
+      for (let i = 0; i < v.ids.length; i++) {
+        const id = v.ids[i] ?? 0;
+        held.set(id, (held.get(id) ?? 0) + h.replicas * (v.amounts[i] ?? 0));
+      }
+    }
+    const free = t.request.ids.map(() => 0);
+    const { sets, overlap } = this.index.candidates(t.selector, t.terms, t.names);
+    const seen = overlap ? new Set<NodeState>() : undefined;
+    let total = 0;
+    for (const set of sets) {
+      for (const node of set) {
+        if (seen) {
+          if (seen.has(node)) continue;
+          seen.add(node);
+        }
+        if (this.exclusion(node, t) !== undefined) continue;
+        total += this.fit(node, t.request);
+        for (let i = 0; i < t.request.ids.length; i++) {
+          const id = t.request.ids[i] ?? 0;
+          free[i] =
+            (free[i] ?? 0) + Math.max(0, (node.allocatable[id] ?? 0) - (node.requested[id] ?? 0));
+        }
+      }
+    }
+    for (let i = 0; i < t.request.ids.length && total > 0; i++) {
+      const h = held.get(t.request.ids[i] ?? 0) ?? 0;
+      if (h <= 0) continue;
+      const left = (free[i] ?? 0) - h;
+      total = left <= 0 ? 0 : Math.min(total, Math.floor(left / (t.request.amounts[i] ?? 1)));
     }
     return total;
   }

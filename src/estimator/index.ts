@@ -2,6 +2,7 @@ export { Estimator, podKey } from './estimator.js';
 export type {
   ClusterTotals,
   ExclusionReason,
+  HeldBack,
   NodeFit,
   NodeSummary,
   QueryOptions,

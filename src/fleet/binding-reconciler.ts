@@ -189,6 +189,8 @@ export class BindingReconciler {
     });
     if (!plan.ok) return { kind: 'invalid', message: plan.message };
     this.deps.metrics.observeSchedule(p.key, plan.targets, plan.result);
+    // Before any await: a binding reconciled meanwhile must not count the same free room.
+    this.port.reserve(p.key, plan.targets, measureOf(p.template, p.workload, p.nowMs));
     return { kind: 'scheduled', plan, views, requests, withCopies };
   }
 
@@ -359,6 +361,7 @@ export class BindingReconciler {
     }
     this.carried.delete(keyText);
     this.applied.forget(keyText);
+    this.port.reserve(key, []);
     this.deps.overrides?.observed(keyText, []);
     this.deps.metrics.forgetWorkload(key);
   }

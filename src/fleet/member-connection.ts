@@ -25,6 +25,7 @@ import { WatchedCache } from '../runtime/informer.js';
 import { errorMessage, type Logger } from '../runtime/logger.js';
 import { watchedKinds, type LiveCopy } from './kinds.js';
 import { BINDING_ANNOTATION, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from './ownership.js';
+import { SettledPods } from './settled-pods.js';
 import { PendingPods } from './pending-pods.js';
 
 export interface ProbeResult {
@@ -56,6 +57,8 @@ export class MemberConnection {
   readonly apps: AppsV1Api;
   readonly estimator = new Estimator();
   readonly pending = new PendingPods();
+  /** Pods bound or unschedulable, by labels: they end placement reservations (reserved-room.ts). */
+  readonly settled = new SettledPods();
   private readonly nodes: ListWatchStream<V1Node>;
   private readonly pods: ListWatchStream<V1Pod>;
   /** Spillway's copies in this member, one watch per kind whose status is aggregated. */
@@ -119,6 +122,7 @@ export class MemberConnection {
         this.podKeys.clear();
         for (const p of items) this.upsertPod(p);
         this.pending.reset(items);
+        this.settled.reset(items);
         this.events.capacityChanged(name);
       },
       onEvent: (type, p) => {
@@ -126,9 +130,11 @@ export class MemberConnection {
           this.estimator.removePod(p as PodInput);
           this.podKeys.delete(podKey(p as PodInput));
           this.pending.remove(p);
+          this.settled.remove(p);
         } else {
           this.upsertPod(p);
           this.pending.upsert(p);
+          this.settled.upsert(p);
         }
         this.events.capacityChanged(name);
       },

@@ -47,7 +47,8 @@ import type {
   MemberView,
   ReconcilePort,
 } from './reconcile-port.js';
-import type { TemplateKey } from './template-key.js';
+import { ReservedRoom } from './reserved-room.js';
+import { formatTemplateKey, type TemplateKey } from './template-key.js';
 import type { TemplateKinds } from './template-kinds.js';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -72,6 +73,8 @@ export class KubeReconcilePort implements ReconcilePort {
    * member is created again by the next attempt.
    */
   private readonly namespaces = new Map<string, Set<string>>();
+  /** Room placed in members whose pods are not bound yet (reserved-room.ts). */
+  private readonly room = new ReservedRoom();
 
   constructor(private readonly deps: KubePortDeps) {
     this.core = deps.hub.makeApiClient(CoreV1Api);
@@ -130,6 +133,23 @@ export class KubeReconcilePort implements ReconcilePort {
     return this.deps.members.get(member)?.connection?.copyOf(key, key.name, key.namespace);
   }
 
+  reserve(
+    key: TemplateKey,
+    targets: readonly { name: string; replicas?: number }[],
+    measure?: Measure,
+  ): void {
+    if (!measure) this.room.forget(formatTemplateKey(key));
+    else
+      this.room.placed(
+        formatTemplateKey(key),
+        targets,
+        measure.podTemplate as PodTemplateInput,
+        key.namespace,
+        measure.selector,
+        measure.nowMs,
+      );
+  }
+
   memberView(name: string, key: TemplateKey, nowMs: number, measure?: Measure): MemberView {
     const m = this.deps.members.get(name);
     const c = m?.connection;
@@ -150,7 +170,13 @@ export class KubeReconcilePort implements ReconcilePort {
       ...(c?.synced === true && ready && measure
         ? {
             capacity: {
-              maxReplicas: c.estimator.maxReplicas(measure.podTemplate as PodTemplateInput),
+              maxReplicas: this.room.free(
+                name,
+                c,
+                formatTemplateKey(key),
+                measure.podTemplate as PodTemplateInput,
+                measure.nowMs,
+              ),
               pending: c.pending.count(
                 key.namespace,
                 measure.selector,

@@ -84,6 +84,16 @@ export interface ReconcilePort {
   watchCopies(key: TemplateKey): void;
   copyOf(member: string, key: TemplateKey): LiveObject | undefined;
   memberView(name: string, key: TemplateKey, nowMs: number, measure?: Measure): MemberView;
+  /**
+   * The template's replicas now placed per member (none: forget them), so other templates'
+   * member views count that room as taken until the member's scheduler has bound the pods or
+   * found no node for them (reserved-room.ts). Called right after scheduling, before any await.
+   */
+  reserve(
+    key: TemplateKey,
+    targets: readonly { name: string; replicas?: number }[],
+    measure?: Measure,
+  ): void;
 
   // Hub writes.
   /** Merge-patches the finalizers, guarded by resourceVersion; a 404 is nothing to do. */

@@ -394,3 +394,39 @@ describe('Estimator against a from-scratch recomputation', () => {
     );
   });
 });
+
+describe('Estimator: room promised to replicas not bound yet', () => {
+  it('holds back no more than it is given, never adds room, and is maxReplicas with nothing held', () => {
+    fc.assert(
+      fc.property(
+        fc.array(eventArb, { maxLength: 40 }),
+        templateArb,
+        fc.array(fc.record({ t: templateArb, replicas: fc.integer({ min: 0, max: 6 }) }), {
+          maxLength: 3,
+        }),
+        fc.integer({ min: 0, max: 6 }),
+        (events, { template, options }, others, own) => {
+          const est = new Estimator();
+          const world = new World();
+          for (const e of events) world.apply(e, est);
+          const max = est.maxReplicas(template, options);
+          expect(est.maxReplicasBeside(template, [], options)).toBe(max);
+          // n replicas of the same template held back cost at most n of its room.
+          const same = est.maxReplicasBeside(template, [{ template, replicas: own }], options);
+          expect(same).toBeLessThanOrEqual(max);
+          expect(same).toBeGreaterThanOrEqual(Math.max(0, max - own));
+          // More held back never gives more room.
+          let before = same;
+          const held = [{ template, replicas: own }];
+          for (const o of others) {
+            held.push({ template: o.t.template, replicas: o.replicas });
+            const now = est.maxReplicasBeside(template, held, options);
+            expect(now).toBeLessThanOrEqual(before);
+            before = now;
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -358,3 +358,53 @@ describe('Estimator: reporting', () => {
     });
   });
 });
+
+describe('Estimator: room promised to replicas not bound yet', () => {
+  // Three 16-CPU nodes with 110 pod slots each, as the end-to-end demo fleet's first member.
+  const big = { cpu: '16', memory: '64Gi', pods: '110' };
+  function three(): Estimator {
+    const e = new Estimator();
+    for (const n of ['n1', 'n2', 'n3']) e.upsertNode(node(n, { allocatable: big }));
+    return e;
+  }
+
+  it('is maxReplicas when nothing is held back', () => {
+    const e = three();
+    for (const t of [template({ cpu: '2' }), template({ cpu: '10m' }), template({})])
+      expect(e.maxReplicasBeside(t, [])).toBe(e.maxReplicas(t));
+  });
+
+  it('takes held replicas of the same template off its room', () => {
+    const e = three();
+    const two = template({ cpu: '2' });
+    expect(e.maxReplicas(two)).toBe(24);
+    expect(e.maxReplicasBeside(two, [{ template: two, replicas: 5 }])).toBe(19);
+    expect(e.maxReplicasBeside(two, [{ template: two, replicas: 30 }])).toBe(0);
+  });
+
+  it('converts held requests resource by resource, never a big template into small replicas', () => {
+    const e = three();
+    const tiny = template({ cpu: '10m' });
+    // 330 fit by the pod slots. 36 CPUs held for six 6-CPU replicas leave 12 CPUs (1,200 of
+    // 10m) and 324 slots: 324, not 330 - 3,600 "replicas of 10m" = 0.
+    expect(e.maxReplicas(tiny)).toBe(330);
+    expect(e.maxReplicasBeside(tiny, [{ template: template({ cpu: '6' }), replicas: 6 }])).toBe(
+      324,
+    );
+    // A resource the template does not request takes nothing from it; the pod slots do.
+    const gpuHeld = [{ template: template({ 'nvidia.com/gpu': '1' }), replicas: 4 }];
+    expect(e.maxReplicasBeside(template({ cpu: '1' }), gpuHeld)).toBe(48);
+    expect(e.maxReplicasBeside(tiny, gpuHeld)).toBe(326);
+  });
+
+  it('counts only the free room of the nodes the template may use', () => {
+    const e = new Estimator();
+    e.upsertNode(node('a1', { labels: { pool: 'a' }, allocatable: big }));
+    e.upsertNode(node('b1', { labels: { pool: 'b' }, allocatable: big }));
+    e.upsertPod(pod('p1', { cpu: '12' }, { node: 'b1' }));
+    const inB = template({ cpu: '1' }, { nodeSelector: { pool: 'b' } });
+    expect(e.maxReplicas(inB)).toBe(4);
+    // 3 CPUs held anywhere in the cluster: they may land on b1, so b1 keeps 1.
+    expect(e.maxReplicasBeside(inB, [{ template: template({ cpu: '1' }), replicas: 3 }])).toBe(1);
+  });
+});

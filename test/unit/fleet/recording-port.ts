@@ -143,6 +143,9 @@ export class RecordingPort implements ReconcilePort {
     const c = this.copies.get(member)?.get(key.name);
     return c ? clone(c) : undefined;
   }
+  /** Room bookkeeping in memory, not a write: the member views above are given as they are. */
+  reserve(): void {}
+
   memberView(name: string, key: TemplateKey, _nowMs: number, measure?: Measure): MemberView {
     const m = this.memberMap.get(name);
     const copy = this.copyOf(name, key);
