@@ -172,13 +172,20 @@ export class BindingReconciler {
     p: Pass,
   ): Promise<Scheduled | { kind: 'wait' } | { kind: 'invalid'; message: string }> {
     const withCopies = this.clustersWithCopies(p.key, p.remembered);
-    const views = this.viewsOf(p.key, p.template, p.workload, withCopies, p.nowMs);
+    let views = this.viewsOf(p.key, p.template, p.workload, withCopies, p.nowMs);
     const filling = cachesFilling([...views.values()]);
     if (filling.length > 0) {
       p.log.debug('waiting for member caches', { members: filling });
       return { kind: 'wait' };
     }
-    const requests = await this.readRequests(p.key, p.remembered, views);
+    const toRead = requestsToRead(p.remembered, views);
+    let requests = new Map<string, MemberRequestView | undefined>();
+    if (toRead.length > 0) {
+      requests = await this.readRequests(p.key, toRead);
+      // Other bindings may have placed replicas meanwhile: the room this one is scheduled on is
+      // read in the same synchronous run as its own reservation below (reserved-room.ts).
+      views = this.viewsOf(p.key, p.template, p.workload, withCopies, p.nowMs);
+    }
     const plan = planSchedule({
       template: p.template,
       workload: p.workload,
@@ -419,12 +426,11 @@ export class BindingReconciler {
   /** Requests of members where replicas wait for nodes: a refused one ends the waiting. */
   private async readRequests(
     key: TemplateKey,
-    remembered: ResourceBinding | undefined,
-    views: ReadonlyMap<string, MemberView>,
+    members: readonly string[],
   ): Promise<Map<string, MemberRequestView | undefined>> {
     const requests = new Map<string, MemberRequestView | undefined>();
     const name = bindingName(key.name, key.kind);
-    for (const member of requestsToRead(remembered, views))
+    for (const member of members)
       requests.set(member, await this.port.readRequest(member, key.namespace, name));
     return requests;
   }

@@ -173,6 +173,32 @@ describe('BindingReconciler against a recording port', () => {
     expect(order.indexOf('removeCopy')).toBeLessThan(order.indexOf('applyCopy'));
   });
 
+  it('schedules on the room as it is after its own awaits, when other bindings may have taken some', async () => {
+    const idc = port.memberMap.get('idc');
+    if (!idc) throw new Error('no idc');
+    idc.capacity = 8;
+    idc.provisioningSupported = true;
+    port.putTemplate(deployment(2));
+    await reconciler.reconcile(KEY);
+    // One of idc's replicas waits for a node, so the next reconcile reads its request first.
+    const b = binding();
+    b.spec.clusters = (b.spec.clusters ?? []).map((c) => ({ ...c, waitingForCapacity: 1 }));
+    port.take();
+    port.putTemplate(deployment(6));
+    // Meanwhile other bindings place 4 replicas in idc: 2 more of this one fit there now, not 6.
+    port.duringReadRequest = () => (idc.capacity = 4);
+    await reconciler.reconcile(KEY);
+    expect(writes(port.take(), 'applyBinding')).toEqual([
+      {
+        op: 'applyBinding',
+        clusters: [
+          { name: 'idc', replicas: 4 },
+          { name: 'cloud', replicas: 2 },
+        ],
+      },
+    ]);
+  });
+
   it('a member that is not Ready gets no write, keeps its share within toleration, and is reported', async () => {
     port.putTemplate(deployment(6));
     await reconciler.reconcile(KEY);

@@ -46,6 +46,8 @@ export interface FakeMember {
   slowPods?: boolean;
   /** The workload's pods its scheduler has not bound to a node yet (default 0). */
   unbound?: number;
+  /** The member serves ProvisioningRequests (so waiting replicas make the reconcile read one). */
+  provisioningSupported?: boolean;
 }
 
 type Json = Record<string, unknown>;
@@ -156,6 +158,7 @@ export class RecordingPort implements ReconcilePort {
       connected: m !== undefined,
       reachable: m?.ready === true,
       notReadySeconds: m && !m.ready ? 10 : 0,
+      provisioningSupported: m?.provisioningSupported === true,
       ...(m?.ready && measure
         ? {
             capacity: {
@@ -295,7 +298,10 @@ export class RecordingPort implements ReconcilePort {
     this.calls.push({ op: 'removeCopy', member });
     return Promise.resolve(this.copies.get(member)?.delete(key.name) ?? false);
   }
+  /** Runs while a ProvisioningRequest read is in flight: what other reconciles do meanwhile. */
+  duringReadRequest: (() => void) | undefined;
   readRequest(): Promise<MemberRequestView | undefined> {
+    this.duringReadRequest?.();
     return Promise.resolve(undefined);
   }
   syncRequest(
