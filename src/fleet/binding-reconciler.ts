@@ -14,7 +14,7 @@ import { errorMessage, type Logger } from '../runtime/logger.js';
 import type { ReconcileResult } from '../runtime/workqueue.js';
 import { AppliedCache } from './applied-cache.js';
 import { decideClaim, finalizersAfter, type Claim } from './binding-claim.js';
-import { bindingBody, bindingSpecOf } from './binding-spec.js';
+import { bindingBody, bindingSpecOf, withRecordedVersion } from './binding-spec.js';
 import {
   TemplateEventReasons,
   invalidInputCondition,
@@ -455,6 +455,14 @@ export class BindingReconciler {
     live: ResourceBinding | undefined,
   ): Promise<ResourceBinding> {
     const body = bindingBody(key, template, spec);
+    // Unchanged but for the template's resourceVersion: nothing the binding holds moved.
+    const kept = withRecordedVersion(spec, live);
+    if (
+      live &&
+      kept &&
+      this.applied.unchanged(keyText, BINDING_TARGET, bindingBody(key, template, kept), live)
+    )
+      return live;
     if (live && this.applied.unchanged(keyText, BINDING_TARGET, body, live)) return live;
     const result = await this.port.applyBinding(body);
     this.applied.remember(keyText, BINDING_TARGET, body, result);

@@ -71,6 +71,23 @@ export function bindingSpecOf(i: BindingSpecInput): ResourceBindingSpec {
   return spec;
 }
 
+/**
+ * The spec with the template resourceVersion the live binding recorded, when it is a binding of
+ * the same template: `spec.resource.resourceVersion` says which template version the binding
+ * was last updated from, so a template write that changes nothing the binding holds (the
+ * controller's own status, placement annotation or finalizer writes, each a new
+ * resourceVersion) must not rewrite the binding. Undefined when there is nothing else to keep.
+ */
+export function withRecordedVersion(
+  spec: ResourceBindingSpec,
+  live: ResourceBinding | undefined,
+): ResourceBindingSpec | undefined {
+  const recorded = live?.spec.resource;
+  if (!recorded?.resourceVersion || recorded.uid !== spec.resource.uid) return undefined;
+  if (recorded.resourceVersion === spec.resource.resourceVersion) return undefined;
+  return { ...spec, resource: { ...spec.resource, resourceVersion: recorded.resourceVersion } };
+}
+
 /** The body of the binding's server-side apply. */
 export type BindingBody = Pick<ResourceBinding, 'apiVersion' | 'kind' | 'spec'> & {
   metadata: {

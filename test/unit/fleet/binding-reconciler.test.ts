@@ -137,6 +137,27 @@ describe('BindingReconciler against a recording port', () => {
     expect(result).toBeUndefined();
   });
 
+  it('a template write that changes nothing the binding holds (its status, a new resourceVersion) rewrites no binding', async () => {
+    port.putTemplate(deployment(6));
+    await reconciler.reconcile(KEY);
+    await reconciler.reconcile(KEY);
+    port.take();
+    const recorded = binding().spec.resource.resourceVersion;
+    // Same template, new resourceVersion: what the controller's own status write leaves behind.
+    const key = { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'test', name: 'web' };
+    await port.patchTemplateStatus(key, 'deployments', {});
+    port.take();
+    await reconciler.reconcile(KEY);
+    expect(port.take()).toEqual([]);
+    expect(binding().spec.resource.resourceVersion).toBe(recorded);
+    // A real change is applied, with the version it was made from.
+    port.putTemplate(deployment(7));
+    const version = port.template(key)?.metadata.resourceVersion;
+    await reconciler.reconcile(KEY);
+    expect(writes(port.take(), 'applyBinding')).toHaveLength(1);
+    expect(binding().spec.resource.resourceVersion).toBe(version);
+  });
+
   it('copies only waiting to become Ready: no 5 s re-check, the copy watch tells (slow resync only)', async () => {
     port.addMember({ name: 'idc', ready: true, capacity: 4, slowPods: true });
     port.addMember({ name: 'cloud', ready: true, capacity: 100, slowPods: true });

@@ -179,7 +179,10 @@ export class RecordingPort implements ReconcilePort {
     this.calls.push({ op: 'patchFinalizers', name: obj.metadata.name ?? '', finalizers });
     const k = `${obj.metadata.namespace}/${obj.metadata.name}`;
     const t = obj.kind === 'ResourceBinding' ? this.bindings.get(k) : this.templates.get(k);
-    if (t) t.metadata.finalizers = [...finalizers];
+    if (t) {
+      t.metadata.finalizers = [...finalizers];
+      t.metadata.resourceVersion = String(++this.uids); // as an API server does on any write
+    }
     return Promise.resolve();
   }
   applyBinding(body: {
@@ -228,7 +231,10 @@ export class RecordingPort implements ReconcilePort {
   patchTemplateStatus(key: TemplateKey, _plural: string, status: Json): Promise<void> {
     this.calls.push({ op: 'patchTemplateStatus', status: clone(status) });
     const t = this.templates.get(`${key.namespace}/${key.name}`);
-    if (t) t.status = mergePatch(t.status, clone(status));
+    if (t) {
+      t.status = mergePatch(t.status, clone(status));
+      t.metadata.resourceVersion = String(++this.uids);
+    }
     return Promise.resolve();
   }
   annotatePlacement(template: TemplateObject, text: string | undefined): Promise<void> {
@@ -239,6 +245,7 @@ export class RecordingPort implements ReconcilePort {
       if (text === undefined) delete annotations['fleet.spillway.dev/placement'];
       else annotations['fleet.spillway.dev/placement'] = text;
       t.metadata.annotations = annotations;
+      t.metadata.resourceVersion = String(++this.uids);
     }
     return Promise.resolve();
   }
