@@ -32,6 +32,7 @@ import {
   POOL_B,
 } from '../e2e/resourcepolicy/support.js';
 import { ensureNamespace } from '../e2e/support/kube.js';
+import { requestCounts } from '../src/runtime/connections.js';
 
 const PODS = 150;
 const CONCURRENCY = 10;
@@ -53,6 +54,21 @@ function podBody(name: string, app: string): V1Pod {
       ],
     },
   };
+}
+
+/**
+ * API writes made in this process during `fn` (the controller's and the bench's, which share
+ * one client configuration), by verb and resource, reads left out.
+ */
+async function writesDuring<T>(fn: () => Promise<T>, into: Map<string, number>): Promise<T> {
+  const before = new Map(requestCounts());
+  const out = await fn();
+  for (const [key, n] of requestCounts()) {
+    if (/^(get|watch) /.test(key)) continue;
+    const d = n - (before.get(key) ?? 0);
+    if (d > 0) into.set(key, (into.get(key) ?? 0) + d);
+  }
+  return out;
 }
 
 /** Creates PODS pods, CONCURRENCY at a time; returns pods/s to all bound and create latencies. */
@@ -177,11 +193,13 @@ async function main(): Promise<void> {
       const gated: number[] = [];
       const plainCreates: number[] = [];
       const gatedCreates: number[] = [];
+      const plainWrites = new Map<string, number>();
+      const gatedWrites = new Map<string, number>();
       for (let r = 0; r < ROUNDS; r++) {
-        const p = await round(core, 'bench-plain', 'plain');
+        const p = await writesDuring(() => round(core, 'bench-plain', 'plain'), plainWrites);
         plain.push(p.rate);
         plainCreates.push(...p.creates);
-        const g = await round(core, 'bench-gated', 'gated');
+        const g = await writesDuring(() => round(core, 'bench-gated', 'gated'), gatedWrites);
         gated.push(g.rate);
         gatedCreates.push(...g.creates);
       }
@@ -207,6 +225,16 @@ async function main(): Promise<void> {
       console.log(
         `  units decided at admission: ${count('admit')}, by a pass after the gate: ${count('assign')} (admission decisions ${admissionDecisions ? 'on' : 'off'})`,
       );
+      const perRound = (m: Map<string, number>) =>
+        [...m]
+          .sort(([a], [b]) => (a < b ? -1 : 1))
+          .map(([k, n]) => `${k} ${(n / ROUNDS).toFixed(1)}`)
+          .join(', ');
+      console.log(
+        `API writes per round of ${PODS} pods (the bench's creates and deletes included):`,
+      );
+      console.log(`  no ResourcePolicy : ${perRound(plainWrites)}`);
+      console.log(`  through the gate  : ${perRound(gatedWrites)}`);
       plainCreates.sort((a, b) => a - b);
       gatedCreates.sort((a, b) => a - b);
       console.log('pod CREATE latency seen by a client (webhook called in both cases):');

@@ -1,11 +1,13 @@
 /**
  * Unit counting on a live member: max per unit, max per matchLabelKeys group across a rolling
  * update, ignorePreviousPod, a burst of 50 pods created at once that never overfills a unit
- * (most sent to their unit at admission, the rest through the gate), and a dry-run create that
- * holds no place.
+ * (most sent to their unit at admission, the rest through the gate), a dry-run create that
+ * holds no place, and a standby replica that gates while the leader decides. A pod sent where
+ * its unit has room gets no Event, whichever way it went.
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
-import type { V1Pod } from '@kubernetes/client-node';
+import { AdmissionregistrationV1Api, type V1Pod } from '@kubernetes/client-node';
+import { ensureWebhookConfiguration } from '../../src/resourcepolicy/webhook-config.js';
 import { useFleet } from '../support/fleet.js';
 import { ensureNamespace } from '../support/kube.js';
 import {
@@ -18,8 +20,10 @@ import {
   isRunningPod,
   kubectl,
   live,
+  memberConfig,
   pods,
   policyManifest,
+  startController,
   waitPods,
   waitPolicyReady,
 } from './support.js';
@@ -36,6 +40,31 @@ const templateHash = (p: V1Pod) => p.metadata?.labels?.['pod-template-hash'] ?? 
 /** The webhook wrote the pod's unit at admission (no gate, no patch afterwards). */
 const admittedIntoUnit = (p: V1Pod) =>
   p.metadata?.annotations?.['scheduling.spillway.dev/admission'] !== undefined;
+const GATE = 'scheduling.alibabacloud.com/resource-policy';
+const podBody = (name: string, app: string) => ({
+  metadata: { name, labels: { app } },
+  spec: {
+    terminationGracePeriodSeconds: 0,
+    containers: [
+      { name: 'main', image: 'example.invalid/app:1', resources: { requests: { cpu: '10m' } } },
+    ],
+  },
+});
+/** Events telling a pod it was sent to a unit with room: there should be none. */
+async function routineEvents(ns: string): Promise<string[]> {
+  const events = await env.core.listNamespacedEvent({ namespace: ns });
+  return events.items
+    .filter((e) => e.reason === 'AssignedToUnit')
+    .map((e) => `${e.involvedObject.name ?? ''}: ${e.message ?? ''}`);
+}
+/** Admission reviews a webhook answered, from its /metrics text. */
+function reviewsIn(metricsText: string): number {
+  let n = 0;
+  for (const line of metricsText.split('\n'))
+    if (line.startsWith('spillway_resourcepolicy_webhook_admissions_total{'))
+      n += Number(line.split(' ').pop());
+  return n;
+}
 
 /** Namespaces the current test created: cleaned after it, pass or fail, so capacity is free. */
 const used: string[] = [];
@@ -155,15 +184,6 @@ describe('ResourcePolicy units', () => {
       }),
     );
     await waitPolicyReady(env.kubeconfig, ns, 'burst');
-    const podBody = (i: number) => ({
-      metadata: { name: `burst-${i}`, labels: { app: 'burst' } },
-      spec: {
-        terminationGracePeriodSeconds: 0,
-        containers: [
-          { name: 'main', image: 'example.invalid/app:1', resources: { requests: { cpu: '10m' } } },
-        ],
-      },
-    });
     let worst = { 'pool-a': 0, 'pool-b': 0 };
     let watching = true;
     const watcher = (async () => {
@@ -178,7 +198,7 @@ describe('ResourcePolicy units', () => {
     })();
     await Promise.all(
       Array.from({ length: 50 }, (_, i) =>
-        env.core.createNamespacedPod({ namespace: ns, body: podBody(i) }),
+        env.core.createNamespacedPod({ namespace: ns, body: podBody(`burst-${i}`, 'burst') }),
       ),
     );
     const list = await waitPods(
@@ -196,6 +216,8 @@ describe('ResourcePolicy units', () => {
     expect(worst['pool-b']).toBeLessThanOrEqual(10);
     // The fast path was taken: pods sent to their unit at admission, never gated.
     expect(list.filter(admittedIntoUnit).length).toBeGreaterThan(0);
+    // Every one of the 50 found room in its unit, at admission or by a pass: no Event.
+    expect(await routineEvents(ns)).toEqual([]);
   }, 300_000);
 
   it('sends a pod to its unit at admission, and a dry-run create holds no place', async () => {
@@ -211,15 +233,7 @@ describe('ResourcePolicy units', () => {
       }),
     );
     await waitPolicyReady(env.kubeconfig, ns, 'one');
-    const body = (name: string) => ({
-      metadata: { name, labels: { app: 'one' } },
-      spec: {
-        terminationGracePeriodSeconds: 0,
-        containers: [
-          { name: 'main', image: 'example.invalid/app:1', resources: { requests: { cpu: '10m' } } },
-        ],
-      },
-    });
+    const body = (name: string) => podBody(name, 'one');
     // A dry run is answered with the gate (as before the fast path) and reserves nothing.
     const dry = await env.core.createNamespacedPod({
       namespace: ns,
@@ -240,5 +254,67 @@ describe('ResourcePolicy units', () => {
     await env.core.createNamespacedPod({ namespace: ns, body: body('second') });
     const list = await waitPods(env.core, ns, 'app=one', '2 Running pods', runningN(2));
     expect(byPool(list)).toEqual({ 'pool-a': 1, 'pool-b': 1 });
+  }, 300_000);
+  it('a standby replica gates the pods it is asked about while the leader decides at admission', async () => {
+    const ns = await namespace('rp-standby');
+    await apply(
+      env.kubeconfig,
+      policyManifest('two', ns, {
+        selector: { app: 'two' },
+        units: [
+          { resource: 'ecs', nodeSelector: POOL_A, max: 2 },
+          { resource: 'ecs', nodeSelector: POOL_B },
+        ],
+      }),
+    );
+    await waitPolicyReady(env.kubeconfig, ns, 'two');
+    const { kc } = memberConfig(fleet.state);
+    const admission = kc.makeApiClient(AdmissionregistrationV1Api);
+    const leaderHook = await admission.readMutatingWebhookConfiguration({
+      name: 'spillway-resource-policy',
+    });
+    const dryRun = () =>
+      env.core.createNamespacedPod({ namespace: ns, body: podBody('probe', 'two'), dryRun: 'All' });
+    // A second replica loses the election to the running one and, starting, points the
+    // webhook at itself (as a rolling update of the Deployment may leave it).
+    const standby = await startController(kc);
+    try {
+      expect(standby.isLeader()).toBe(false);
+      const standbyReviews = async () => reviewsIn(await standby.registry.metrics());
+      await waitFor('the API server to call the standby', 30_000, async () => {
+        await dryRun();
+        return (await standbyReviews()) > 0;
+      });
+      const viaStandby = await env.core.createNamespacedPod({
+        namespace: ns,
+        body: podBody('via-standby', 'two'),
+      });
+      // The standby never decides: the pod is gated, and the leader's pass sends it on.
+      expect(viaStandby.spec?.schedulingGates?.map((g) => g.name)).toEqual([GATE]);
+      expect(admittedIntoUnit(viaStandby)).toBe(false);
+      const [placed] = await waitPods(env.core, ns, 'app=two', '1 Running pod', runningN(1));
+      expect(placed?.metadata?.annotations?.['scheduling.spillway.dev/unit']).toBe('0');
+      expect(admittedIntoUnit(placed as V1Pod)).toBe(false);
+    } finally {
+      await ensureWebhookConfiguration(kc, {
+        metadata: { name: leaderHook.metadata?.name ?? '' },
+        webhooks: leaderHook.webhooks ?? [],
+      });
+      await standby.stop();
+    }
+    await waitFor('the API server to call the leader again', 30_000, async () => {
+      const before = reviewsIn(await env.metrics());
+      await dryRun();
+      return reviewsIn(await env.metrics()) > before;
+    });
+    const viaLeader = await env.core.createNamespacedPod({
+      namespace: ns,
+      body: podBody('via-leader', 'two'),
+    });
+    expect(viaLeader.spec?.schedulingGates ?? []).toEqual([]);
+    expect(admittedIntoUnit(viaLeader)).toBe(true);
+    const list = await waitPods(env.core, ns, 'app=two', '2 Running pods', runningN(2));
+    expect(byPool(list)).toEqual({ 'pool-a': 2 });
+    expect(await routineEvents(ns)).toEqual([]);
   }, 300_000);
 });

@@ -1,29 +1,42 @@
 /**
  * The webhook's side of deciding a unit at admission: gathers what a reconcile pass would look
- * at (the policy that wins the pod, the namespace's pods as the controller sees them, places
+ * at (the policy that wins the pod, the counts of its pods as the controller sees them, places
  * held for pods admitted a moment ago, the reconciler's refusals and wait suspensions), asks
- * the pure decision (admit.ts), and holds the place when it assigns. JavaScript runs one
- * admission or one pass plan at a time, so each sees the others' places: a pass's patches show
- * the pod still gated until they return (the decision then keeps the gate), and the pass counts
- * the places held here.
+ * the pure decision (admit.ts), and holds the place when it assigns. The counts are kept from
+ * the pod watch (policy-counts.ts), so an admission costs O(units), not O(pods of the
+ * namespace). JavaScript runs one admission or one pass plan at a time, so each sees the
+ * others' places: a pass's patches show the pod still gated until they return (the decision
+ * then keeps the gate), and the pass counts the places held here.
  */
 import type { ResourcePolicy } from '../api/resourcepolicy.js';
 import { admitDecision } from './admit.js';
 import type { UnitRoom } from './choose.js';
 import type { JsonPatchOp } from './gate.js';
+import type { PolicySummary } from './policy-counts.js';
 import type { ReservationLedger } from './reservations.js';
-import { matchingPolicies, selectorMatches } from './select.js';
+import { matchingPolicies } from './select.js';
 import type { Policy, Unit } from './spec.js';
-import { isDaemonSetPod, type NodeLabelsOf, type PolicyPod } from './types.js';
+import type { PolicyPod } from './types.js';
 
 export interface AdmissionDeciderDeps {
   /** Valid policies. */
   policies: () => readonly Policy[];
   /** The stored policy (for its status), by namespace and name. */
   rawPolicy: (namespace: string, name: string) => ResourcePolicy | undefined;
-  /** The namespace's pods as the reconciler sees them (cache and its own writes). */
-  pods: (namespace: string) => readonly PolicyPod[];
-  nodeLabels: NodeLabelsOf;
+  /**
+   * The counts of the pods `policy` wins among the namespace's valid `policies`, as the
+   * reconciler sees the pods (cache and its own writes).
+   */
+  summary: (
+    namespace: string,
+    policies: readonly Policy[],
+    policy: Policy,
+  ) => PolicySummary | undefined;
+  /**
+   * Capacity of a unit for the pod. Asked at admission, it need not count preemption victims
+   * exactly: a unit where some may run (lowerPriorityPods > 0) only ever makes the decision
+   * keep the gate.
+   */
   room: (unit: Unit, pod: PolicyPod) => UnitRoom;
   refusedOwners: (policyUid: string) => ReadonlySet<string>;
   waitSuspended: (policy: Policy, raw: ResourcePolicy, nowMs: number) => boolean[];
@@ -47,19 +60,14 @@ export class AdmissionDecider {
     const raw = deps.rawPolicy(namespace, policy.name);
     // An edit the controller has not acted on yet (units, max...): let the pass decide.
     if (!raw || raw.status?.observedGeneration !== policy.generation) return undefined;
-    // The pods this policy wins, as a pass groups them (one policy: its selector alone).
-    const wins = (p: PolicyPod) =>
-      valid.length === 1
-        ? selectorMatches(policy.selector, p.metadata?.labels)
-        : matchingPolicies(valid, namespace, p.metadata?.labels)[0] === policy;
-    const policyPods = deps.pods(namespace).filter((p) => !isDaemonSetPod(p) && wins(p));
+    const summary = deps.summary(namespace, valid, policy);
+    if (!summary) return undefined;
     const nowMs = Date.now();
     const decision = admitDecision({
       policy,
       pod: { ...pod, metadata: { ...pod.metadata, namespace } },
-      policyPods,
+      summary,
       reserved: deps.ledger.pending(namespace, policy.name, nowMs).map((r) => r.pod),
-      nodeLabels: deps.nodeLabels,
       room: deps.room,
       refusedOwners: deps.refusedOwners(policy.uid),
       waitSuspended: deps.waitSuspended(policy, raw, nowMs),

@@ -17,32 +17,23 @@
  * policy edit not yet processed, a dry run), keeps the gate.
  */
 import { chooseUnit, type UnitRoom } from './choose.js';
-import { addToTally, podRequests, tallyUnits } from './counting.js';
-import { ANNOTATION_ADMISSION, GATE } from './constants.js';
+import { addToTally, groupKey, podRequests, type UnitTally } from './counting.js';
+import { ANNOTATION_ADMISSION } from './constants.js';
 import type { JsonPatchOp } from './gate.js';
 import { assignedUnit } from './membership.js';
 import { assignmentPatch } from './patch.js';
+import type { PolicySummary } from './policy-counts.js';
 import type { Policy, Unit } from './spec.js';
-import { stuckVerdict } from './stuck.js';
-import { timeoutVerdict } from './timeout.js';
-import {
-  controllerUid,
-  hasGate,
-  isTerminal,
-  isTerminating,
-  type NodeLabelsOf,
-  type PolicyPod,
-} from './types.js';
+import { controllerUid, type PolicyPod } from './types.js';
 
 export interface AdmitInput {
   readonly policy: Policy;
   /** The pod being created, as the webhook received it. */
   readonly pod: PolicyPod;
-  /** The pods of the namespace this policy selects (it won every conflict for them). */
-  readonly policyPods: readonly PolicyPod[];
+  /** The counts of the pods this policy selects (it won every conflict for them). */
+  readonly summary: PolicySummary;
   /** Pods admitted into a unit of this policy that the watch has not shown yet. */
   readonly reserved: readonly PolicyPod[];
-  readonly nodeLabels: NodeLabelsOf;
   readonly room: (unit: Unit, pod: PolicyPod) => UnitRoom;
   /** Owners (controller uids) some unit of the policy lately refused. */
   readonly refusedOwners: ReadonlySet<string>;
@@ -63,9 +54,35 @@ export type AdmitDecision =
     }
   | { readonly kind: 'gate'; readonly why: string };
 
+/**
+ * A copy of the tallies with what chooseUnit reads for a pod of `group` (its group's counts,
+ * unbound and terminating pods): O(units x resources), whatever the number of groups.
+ */
+function copyForGroup(tallies: readonly UnitTally[], group: string | undefined): UnitTally[] {
+  return tallies.map((t) => {
+    const byGroup = new Map<string, number>();
+    const resourcesByGroup = new Map<string, Map<string, bigint>>();
+    const count = group === undefined ? undefined : t.byGroup.get(group);
+    const used = group === undefined ? undefined : t.resourcesByGroup.get(group);
+    if (group !== undefined && count !== undefined) byGroup.set(group, count);
+    if (group !== undefined && used !== undefined) resourcesByGroup.set(group, new Map(used));
+    return {
+      pods: t.pods,
+      byGroup,
+      resourcesByGroup,
+      resources: new Map(t.resources),
+      unbound: t.unbound,
+      terminating: t.terminating,
+    };
+  });
+}
+
 function decide(input: AdmitInput, withReserved: boolean): ReturnType<typeof chooseUnit> {
   const { policy, pod } = input;
-  const tallies = tallyUnits(policy, input.policyPods, input.nodeLabels);
+  const tallies =
+    withReserved && input.reserved.length > 0
+      ? copyForGroup(input.summary.tallies, groupKey(policy, pod.metadata?.labels))
+      : input.summary.tallies;
   if (withReserved)
     for (const r of input.reserved) {
       const unit = assignedUnit(policy, r);
@@ -83,16 +100,10 @@ function decide(input: AdmitInput, withReserved: boolean): ReturnType<typeof cho
 }
 
 export function admitDecision(input: AdmitInput): AdmitDecision {
-  const { policy, pod, nowMs } = input;
-  for (const p of input.policyPods) {
-    if (isTerminal(p) || isTerminating(p)) continue;
-    if (hasGate(p, GATE)) return { kind: 'gate', why: 'older pods of the policy are gated' };
-    if (
-      timeoutVerdict(policy, p, nowMs).kind === 'delete' ||
-      stuckVerdict(policy, p).kind === 'move'
-    )
-      return { kind: 'gate', why: 'a pod of the policy is about to leave its unit' };
-  }
+  const { policy, pod, nowMs, summary } = input;
+  if (summary.gated > 0) return { kind: 'gate', why: 'older pods of the policy are gated' };
+  if (summary.leavesAtMs <= nowMs)
+    return { kind: 'gate', why: 'a pod of the policy is about to leave its unit' };
   const owner = controllerUid(pod);
   if (owner !== undefined && input.refusedOwners.has(owner))
     return { kind: 'gate', why: 'a unit lately refused pods of the same owner' };

@@ -34,6 +34,7 @@ import { ANNOTATION_POLICY, GATE } from './constants.js';
 import { namespaceLabelInLine, syncNamespaceLabel } from './namespace-label.js';
 import { newResourcePolicyMetrics } from './metrics.js';
 import { PodView } from './pod-view.js';
+import { PolicyCounts } from './policy-counts.js';
 import { AdmissionDecider } from './admission.js';
 import { ReservationLedger } from './reservations.js';
 import { NamespaceReconciler } from './reconciler.js';
@@ -131,7 +132,17 @@ export async function runResourcePolicyController(
   const core = kc.makeApiClient(CoreV1Api);
   const custom = kc.makeApiClient(CustomObjectsApi);
   const estimator = new Estimator();
-  const podView = new PodView();
+  // Counts of each policy's pods for admission decisions, built at a namespace's first
+  // admission from the pods as the reconciler sees them, and following every change after.
+  const counts = new PolicyCounts({
+    pods: (ns) => podView.view(podCache.list(ns)),
+    nodeLabels: (name) => nodeCache.get(name)?.metadata?.labels,
+  });
+  const podView: PodView = new PodView((ns, name, uid) => {
+    const cached = podCache.get(name, ns);
+    const shown = cached?.metadata?.uid === uid ? podView.effective(cached) : undefined;
+    counts.setPod(ns, uid, shown);
+  });
   const ledger = new ReservationLedger(opts.admissionReservationMs ?? 30_000);
   const recorder = new EventRecorder(kc, 'spillway-resource-policy-controller', logger);
 
@@ -183,7 +194,9 @@ export async function runResourcePolicyController(
 
   policyCache.on((p) => {
     refreshPolicies();
-    queue.add(p.metadata?.namespace ?? '');
+    const ns = p.metadata?.namespace ?? '';
+    if (!validPolicies.some((v) => v.namespace === ns)) counts.forget(ns);
+    queue.add(ns);
   });
   podCache.on((pod, event) => {
     const gone = event === 'delete';
@@ -208,6 +221,7 @@ export async function runResourcePolicyController(
   nodeCache.on((node, event) => {
     if (event === 'delete') estimator.removeNode(node.metadata?.name ?? '');
     else estimator.upsertNode(node);
+    counts.nodeChanged(node.metadata?.name ?? '');
     if (event !== 'resync') for (const ns of namespacesWithPolicies()) queue.add(ns);
   });
 
@@ -248,9 +262,11 @@ export async function runResourcePolicyController(
   const decider = new AdmissionDecider({
     policies: () => validPolicies,
     rawPolicy: (ns, name) => policiesIn(ns).find((p) => p.metadata.name === name),
-    pods: (ns) => podView.view(podCache.list(ns)),
-    nodeLabels: (name) => nodeCache.get(name)?.metadata?.labels,
-    room: (unit, pod) => reconciler.room(unit, pod),
+    summary: (ns, policies, policy) => {
+      podView.sweep();
+      return counts.summary(ns, policies, policy.name);
+    },
+    room: (unit, pod) => reconciler.room(unit, pod, true),
     refusedOwners: (uid) => reconciler.refusedOwners(uid),
     waitSuspended: (policy, raw, nowMs) => reconciler.waitSuspended(policy, raw, nowMs),
     ledger,

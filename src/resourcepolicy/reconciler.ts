@@ -254,8 +254,12 @@ export class NamespaceReconciler {
     );
   }
 
-  /** Capacity of a unit's nodes for a pod (also asked at admission). */
-  room(unit: Unit, pod: PolicyPod): UnitRoom {
+  /**
+   * Capacity of a unit's nodes for a pod (also asked at admission). `assumeVictims`: when the
+   * unit is full, say lower-priority pods may run there instead of counting them (a scan of
+   * every pod): the admission then keeps the gate and the pass counts them.
+   */
+  room(unit: Unit, pod: PolicyPod, assumeVictims = false): UnitRoom {
     const fits = this.deps.estimator.maxReplicas({ spec: specInUnit(pod.spec, unit) });
     if (fits > 0) return { fits, lowerPriorityPods: 0 };
     // No room: tell a unit the pod's own constraints rule out from one that is full. O(nodes),
@@ -284,6 +288,7 @@ export class NamespaceReconciler {
     const priority = pod.spec?.priority ?? 0;
     if (priority <= 0) return { fits, lowerPriorityPods: 0 };
     // Preemption victims only matter for a pod with a priority, when the unit is full.
+    if (assumeVictims) return { fits, lowerPriorityPods: 1 };
     let lowerPriorityPods = 0;
     for (const p of this.deps.allPods()) {
       const nodeName = p.spec?.nodeName;
@@ -548,7 +553,7 @@ export class NamespaceReconciler {
           .catch(() => undefined);
       throw err;
     }
-    this.deps.podView.deletedPod(uid);
+    this.deps.podView.deletedPod(pod);
   }
 
   private async release(pod: V1Pod, reason: string, message: string): Promise<void> {

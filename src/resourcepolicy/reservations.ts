@@ -19,32 +19,60 @@ export interface Reservation {
 }
 
 export class ReservationLedger {
-  private readonly byToken = new Map<string, Reservation>();
+  /** By policy (namespace/name), then by token: an admission reads its own policy's only. */
+  private readonly byPolicy = new Map<string, Map<string, Reservation>>();
+  private readonly policyOf = new Map<string, string>();
+  private sweptMs = 0;
 
   constructor(private readonly ttlMs: number) {}
 
   /** Holds a place for a pod admitted with `token` in its ANNOTATION_ADMISSION annotation. */
   reserve(token: string, r: Omit<Reservation, 'expiresMs'>, nowMs: number): void {
-    this.byToken.set(token, { ...r, expiresMs: nowMs + this.ttlMs });
+    this.drop(token);
+    const key = `${r.namespace}/${r.policy}`;
+    let held = this.byPolicy.get(key);
+    if (!held) this.byPolicy.set(key, (held = new Map()));
+    held.set(token, { ...r, expiresMs: nowMs + this.ttlMs });
+    this.policyOf.set(token, key);
+    // Places of policies nobody asks about any more must not pile up.
+    if (nowMs - this.sweptMs >= this.ttlMs) {
+      this.sweptMs = nowMs;
+      for (const k of [...this.byPolicy.keys()]) this.expire(k, nowMs);
+    }
   }
 
   /** A pod seen by the watch: its own record counts from now on. */
   observed(pod: PolicyPod): void {
     const token = pod.metadata?.annotations?.[ANNOTATION_ADMISSION];
-    if (token !== undefined) this.byToken.delete(token);
+    if (token !== undefined) this.drop(token);
   }
 
   /** Reservations of one policy still held at `nowMs`; expired ones are dropped. */
   pending(namespace: string, policy: string, nowMs: number): Reservation[] {
+    return this.expire(`${namespace}/${policy}`, nowMs);
+  }
+
+  get size(): number {
+    return this.policyOf.size;
+  }
+
+  private expire(key: string, nowMs: number): Reservation[] {
+    const held = this.byPolicy.get(key);
+    if (!held) return [];
     const out: Reservation[] = [];
-    for (const [token, r] of this.byToken) {
-      if (r.expiresMs <= nowMs) this.byToken.delete(token);
-      else if (r.namespace === namespace && r.policy === policy) out.push(r);
+    for (const [token, r] of held) {
+      if (r.expiresMs <= nowMs) this.drop(token);
+      else out.push(r);
     }
     return out;
   }
 
-  get size(): number {
-    return this.byToken.size;
+  private drop(token: string): void {
+    const key = this.policyOf.get(token);
+    if (key === undefined) return;
+    this.policyOf.delete(token);
+    const held = this.byPolicy.get(key);
+    held?.delete(token);
+    if (held?.size === 0) this.byPolicy.delete(key);
   }
 }

@@ -2,6 +2,11 @@ import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import type { ResourcePolicySpec } from '../../../src/api/resourcepolicy.js';
 import { admitDecision, type AdmitInput } from '../../../src/resourcepolicy/admit.js';
+import {
+  PolicyCounts,
+  summarizePods,
+  type PolicySummary,
+} from '../../../src/resourcepolicy/policy-counts.js';
 import { ReservationLedger } from '../../../src/resourcepolicy/reservations.js';
 import { planPolicy } from '../../../src/resourcepolicy/plan.js';
 import type { PolicyPod } from '../../../src/resourcepolicy/types.js';
@@ -12,6 +17,28 @@ const AB = [
   { resource: 'ecs' as const, nodeSelector: { pool: 'b' } },
 ];
 const NOW = T0 + 10_000;
+
+/** A summary with the zero amounts left out (counts kept from the watch drop them). */
+function comparable(s: PolicySummary) {
+  const amounts = (m: ReadonlyMap<string, bigint>) =>
+    Object.fromEntries([...m].filter(([, v]) => v !== 0n).sort(([a], [b]) => (a < b ? -1 : 1)));
+  return {
+    gated: s.gated,
+    leavesAtMs: s.leavesAtMs,
+    tallies: s.tallies.map((t) => ({
+      pods: t.pods,
+      unbound: t.unbound,
+      terminating: t.terminating,
+      resources: amounts(t.resources),
+      byGroup: Object.fromEntries([...t.byGroup].sort(([a], [b]) => (a < b ? -1 : 1))),
+      resourcesByGroup: Object.fromEntries(
+        [...t.resourcesByGroup]
+          .sort(([a], [b]) => (a < b ? -1 : 1))
+          .map(([g, m]) => [g, amounts(m)]),
+      ),
+    })),
+  };
+}
 
 /** A pod as the webhook receives it: no name, uid, resourceVersion or timestamps yet. */
 function incoming(labels: Record<string, string> = {}): PolicyPod {
@@ -25,17 +52,18 @@ function incoming(labels: Record<string, string> = {}): PolicyPod {
   };
 }
 
+/** Admits against the counts of `policyPods`, worked out by scanning them. */
 function admit(
   spec: Partial<ResourcePolicySpec>,
-  over: Partial<AdmitInput> = {},
+  { policyPods = [], ...over }: Partial<AdmitInput> & { policyPods?: PolicyPod[] } = {},
   fits: number[] = [10, 10],
 ) {
+  const policy = policyOf(spec);
   return admitDecision({
-    policy: policyOf(spec),
+    policy,
     pod: incoming(),
-    policyPods: [],
+    summary: summarizePods(policy, policyPods, POOLS),
     reserved: [],
-    nodeLabels: POOLS,
     room: (u) => ({ fits: fits[u.index] ?? 0, lowerPriorityPods: 0 }),
     refusedOwners: new Set(),
     waitSuspended: [],
@@ -160,6 +188,8 @@ describe('admitDecision (a unit at admission)', () => {
     // Any interleaving of admissions (each holding a place until the watch shows its pod), the
     // watch showing pods, and passes over the gated ones: unit 0 (max 2) never holds more than
     // 2, no pod goes to unit 1 before unit 0 is full, and in the end every pod has a unit.
+    // Admissions read the counts kept from the watch, and at every step they and the decision
+    // are those a scan of the seen pods gives.
     const policy = policyOf({ units: AB });
     const room = () => ({ fits: 100, lowerPriorityPods: 0 });
     const unitOfPod = (p: PolicyPod) => p.metadata?.annotations?.['scheduling.spillway.dev/unit'];
@@ -169,6 +199,8 @@ describe('admitDecision (a unit at admission)', () => {
         (steps) => {
           const ledger = new ReservationLedger(60_000);
           let seen: PolicyPod[] = [];
+          const counts = new PolicyCounts({ pods: () => seen, nodeLabels: POOLS });
+          const show = (p: PolicyPod) => counts.setPod('ns', p.metadata?.uid ?? '', p);
           const unseen: PolicyPod[] = [];
           const decided: string[] = [];
           let n = 0;
@@ -185,38 +217,43 @@ describe('admitDecision (a unit at admission)', () => {
             for (const a of plan.actions) {
               if (a.kind !== 'assign') continue;
               decided.push(String(a.unit));
-              seen = seen.map((p) =>
-                p === a.pod
-                  ? {
-                      ...p,
-                      metadata: { ...p.metadata, annotations: a.patch.metadata.annotations },
-                      spec: { ...p.spec, schedulingGates: [] },
-                    }
-                  : p,
-              );
+              seen = seen.map((p) => {
+                if (p !== a.pod) return p;
+                const patched = {
+                  ...p,
+                  metadata: { ...p.metadata, annotations: a.patch.metadata.annotations },
+                  spec: { ...p.spec, schedulingGates: [] },
+                };
+                show(patched);
+                return patched;
+              });
             }
           };
           const seeOne = () => {
             const p = unseen.shift();
             if (!p) return;
             seen.push(p);
+            show(p);
             ledger.observed(p);
           };
           for (const step of steps) {
             if (step === 'admit') {
               const token = `t${n++}`;
-              const d = admitDecision({
+              const input: AdmitInput = {
                 policy,
                 pod: incoming(),
-                policyPods: seen,
+                summary: counts.summary('ns', [policy], 'rp') ?? summarizePods(policy, [], POOLS),
                 reserved: ledger.pending('ns', 'rp', NOW).map((r) => r.pod),
-                nodeLabels: POOLS,
                 room,
                 refusedOwners: new Set(),
                 waitSuspended: [],
                 nowMs: NOW,
                 token,
-              });
+              };
+              const scanned = summarizePods(policy, seen, POOLS);
+              expect(comparable(input.summary)).toEqual(comparable(scanned));
+              const d = admitDecision(input);
+              expect(d).toEqual(admitDecision({ ...input, summary: scanned }));
               if (d.kind === 'assign') {
                 decided.push(String(d.unit));
                 ledger.reserve(token, { namespace: 'ns', policy: 'rp', pod: d.placed }, NOW);
