@@ -8,10 +8,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CoordinationV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { REPO_ROOT, type ClusterInfo, type FleetState } from '../fleet/index.js';
-import { isRunning, rssBytes, startProcess, type ProcessRecord } from '../fleet/processes.js';
-import { startControllerProcess } from '../support/spillway.js';
+import { isRunning, rssBytes, type ProcessRecord } from '../fleet/processes.js';
+import {
+  startControllerProcess,
+  startResourcePolicyControllerProcess,
+} from '../support/spillway.js';
 
-const SCRIPT = join(REPO_ROOT, 'src', 'cli', 'spillway.ts');
 export const WRITE_LOG = join(REPO_ROOT, 'e2e', 'chaos', 'write-log.ts');
 export const LEASE = { namespace: 'spillway-system', name: 'spillway-fleet-controller' };
 
@@ -39,28 +41,10 @@ export function startResourcePolicyController(
   name: string,
   webhookPort: number,
 ): ProcessRecord {
-  return startProcess(
+  return startResourcePolicyControllerProcess(state, cluster, webhookPort, {
     name,
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      SCRIPT,
-      'resource-policy-controller',
-      '--kubeconfig',
-      cluster.kubeconfigPath,
-      '--namespace',
-      'kube-system',
-      '--health-port',
-      '0',
-      '--webhook-port',
-      String(webhookPort),
-      '--webhook-url',
-      'https://127.0.0.1:{port}/mutate',
-    ],
-    join(state.stateDir, 'logs', `${name}.log`),
-    SCRIPT,
-  );
+    namespace: 'kube-system',
+  });
 }
 
 /** Holder of the fleet controller's Lease ('' when none). */

@@ -1,5 +1,5 @@
 /**
- * The fleet controller's memory across a fuzz run: its resident set size (from /proc) sampled
+ * A controller process's memory across a fuzz run: its resident set size (from /proc) sampled
  * after the first batch (warm: caches filled, code compiled), in the middle and at the end.
  * `make fuzz` (SPILLWAY_FUZZ_MEMORY_CHECK=1) fails when the middle or the end exceeds the warm
  * figure by more than half plus 64 MiB: garbage collection timing alone moves RSS by tens of

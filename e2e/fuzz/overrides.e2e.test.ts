@@ -36,17 +36,10 @@ import {
 } from '../../src/fleet/override-match.js';
 import { BINDING_ANNOTATION, MANAGED_BY_LABEL } from '../../src/fleet/ownership.js';
 import { CRD_DIR, parseYamlDocuments } from '../../test/fixtures/fixtures.js';
-import {
-  DEFAULT_STATE_ROOT,
-  TOPOLOGIES,
-  fleetDown,
-  fleetUp,
-  hub,
-  kubeConfigFor,
-  type FleetState,
-} from '../fleet/index.js';
+import { hub, kubeConfigFor } from '../fleet/index.js';
 import { isRunning, stopProcess, type ProcessRecord } from '../fleet/processes.js';
 import { waitFor } from '../fleet/readiness.js';
+import { useFleet } from '../support/fleet.js';
 import { ensureNamespace } from '../support/kube.js';
 import {
   SYSTEM_NAMESPACE,
@@ -63,7 +56,6 @@ const RUNS = Number(process.env.SPILLWAY_FUZZ_RUNS ?? 60);
 const LIVE = Number(process.env.SPILLWAY_FUZZ_LIVE ?? 8);
 const PER_BATCH = Number(process.env.SPILLWAY_FUZZ_BATCH_SIZE ?? 5);
 const NS = 'fuzz';
-const STATE_DIR = join(DEFAULT_STATE_ROOT, 'e2e-fuzz-overrides');
 const GROUP = 'policy.one.alibabacloud.com';
 const VERSION = 'v1alpha1';
 /** The fleet's one member, as the override code sees it (config/topologies/fuzz.yaml). */
@@ -84,7 +76,7 @@ const KINDS: { kind: KindName; file: string }[] = [
   },
 ];
 
-let state: FleetState;
+const fleet = useFleet('fuzz-overrides', 'fuzz.yaml');
 let kc: KubeConfig;
 let custom: CustomObjectsApi;
 let apps: AppsV1Api;
@@ -135,55 +127,6 @@ function template(name: string): V1Deployment {
     },
   };
 }
-
-beforeAll(async () => {
-  await fleetDown(STATE_DIR);
-  state = await fleetUp({ topologyPath: join(TOPOLOGIES, 'fuzz.yaml'), stateDir: STATE_DIR });
-  kc = kubeConfigFor(hub(state));
-  await installCrds(kc);
-  custom = kc.makeApiClient(CustomObjectsApi);
-  apps = kc.makeApiClient(AppsV1Api);
-  const core = kc.makeApiClient(CoreV1Api);
-  await ensureNamespace(core, NS);
-  await ensureNamespace(core, SYSTEM_NAMESPACE);
-  await registerMembers(state);
-  for (const k of KINDS) {
-    const [crd] = parseYamlDocuments(readFileSync(join(CRD_DIR, k.file), 'utf8')) as {
-      spec: {
-        scope: string;
-        names: { plural: string };
-        versions: { schema: { openAPIV3Schema: Schema } }[];
-      };
-    }[];
-    const spec = crd?.spec.versions[0]?.schema.openAPIV3Schema.properties?.spec;
-    const rules = spec?.properties?.overrideRules;
-    if (!crd || !spec || !rules) throw new Error(`no spec schema in ${k.file}`);
-    kinds.set(k.kind, {
-      kind: k.kind,
-      plural: crd.spec.names.plural,
-      namespaced: crd.spec.scope === 'Namespaced',
-      // The CRD's schema, asking for at least one rule: a policy without rules is valid but
-      // reaches no overrider, and most generated ones would have none.
-      spec: {
-        ...spec,
-        required: [...(spec.required ?? []), 'overrideRules'],
-        properties: { ...spec.properties, overrideRules: { ...rules, minItems: 1 } },
-      },
-    });
-  }
-  // The template as the API server keeps it (defaults filled in), not created.
-  reference = (await apps.createNamespacedDeployment({
-    namespace: NS,
-    body: template('web'),
-    dryRun: 'All',
-  })) as unknown as TemplateObject;
-}, 240_000);
-
-afterAll(async () => {
-  for (const [kind, counts] of tally) console.log(`fuzz ${kind}: ${JSON.stringify(counts)}`);
-  if (controller) await stopProcess(controller);
-  if (!process.env.SPILLWAY_KEEP_FLEET) await fleetDown(STATE_DIR);
-}, 60_000);
 
 function policyObject(k: Kind, name: string, spec: OverrideSpec): AnyOverridePolicy {
   return {
@@ -267,7 +210,56 @@ function selecting(k: Kind, spec: OverrideSpec, name: string): OverrideSpec {
   };
 }
 
+// The hooks sit in the describe block so that its afterAll (stopping the controller process)
+// runs before useFleet's, which keeps the logs and stops the fleet: Jest runs a block's afterAll
+// hooks before its parent's, and hooks of one block in the order they are declared.
 describe('generated override policies', () => {
+  beforeAll(async () => {
+    kc = kubeConfigFor(hub(fleet.state));
+    await installCrds(kc);
+    custom = kc.makeApiClient(CustomObjectsApi);
+    apps = kc.makeApiClient(AppsV1Api);
+    const core = kc.makeApiClient(CoreV1Api);
+    await ensureNamespace(core, NS);
+    await ensureNamespace(core, SYSTEM_NAMESPACE);
+    await registerMembers(fleet.state);
+    for (const k of KINDS) {
+      const [crd] = parseYamlDocuments(readFileSync(join(CRD_DIR, k.file), 'utf8')) as {
+        spec: {
+          scope: string;
+          names: { plural: string };
+          versions: { schema: { openAPIV3Schema: Schema } }[];
+        };
+      }[];
+      const spec = crd?.spec.versions[0]?.schema.openAPIV3Schema.properties?.spec;
+      const rules = spec?.properties?.overrideRules;
+      if (!crd || !spec || !rules) throw new Error(`no spec schema in ${k.file}`);
+      kinds.set(k.kind, {
+        kind: k.kind,
+        plural: crd.spec.names.plural,
+        namespaced: crd.spec.scope === 'Namespaced',
+        // The CRD's schema, asking for at least one rule: a policy without rules is valid but
+        // reaches no overrider, and most generated ones would have none.
+        spec: {
+          ...spec,
+          required: [...(spec.required ?? []), 'overrideRules'],
+          properties: { ...spec.properties, overrideRules: { ...rules, minItems: 1 } },
+        },
+      });
+    }
+    // The template as the API server keeps it (defaults filled in), not created.
+    reference = (await apps.createNamespacedDeployment({
+      namespace: NS,
+      body: template('web'),
+      dryRun: 'All',
+    })) as unknown as TemplateObject;
+  }, 240_000);
+
+  afterAll(async () => {
+    for (const [kind, counts] of tally) console.log(`fuzz ${kind}: ${JSON.stringify(counts)}`);
+    if (controller) await stopProcess(controller);
+  }, 30_000);
+
   it.each(KINDS.map((k) => k.kind))(
     '%s: each is rejected naming a spec field, or accepted and rendered without a throw',
     async (kindName) => {
@@ -340,7 +332,7 @@ describe('generated override policies', () => {
           },
         },
       });
-      controller = startControllerProcess(state);
+      controller = startControllerProcess(fleet.state);
       const proc = controller;
       const memory = new MemoryWatch(proc.pid);
       const batches = Math.ceil(live.length / PER_BATCH);
@@ -412,7 +404,7 @@ describe('generated override policies', () => {
       console.log(
         `fleet controller RSS over ${live.length} live override policies: ${memory.report()}`,
       );
-      const log = readFileSync(join(state.stateDir, 'logs', 'fleet-controller.log'), 'utf8');
+      const log = readFileSync(proc.log, 'utf8');
       expect(log).not.toMatch(/unhandled|uncaught/i);
       expect(isRunning(proc)).toBe(true);
       expect(memory.excess()).toEqual([]);

@@ -4,21 +4,15 @@
  * rejected with a message that names the field (schema or CEL), or accepted; an accepted one then
  * goes through the controllers' own reading of it (placement resolution and the scheduler for
  * the fleet policies, readPolicy and the gate for ResourcePolicies), which must report a problem
- * as a condition message, never throw. Then some accepted ones are created for real under both
- * running controllers, and each must get a Ready condition. `make test` runs a few cases per
- * kind; `make fuzz` runs SPILLWAY_FUZZ_RUNS (10,000) per kind.
+ * as a condition message, never throw. Then some accepted ones are created for real, in batches,
+ * under both controllers running as their own processes: each must get a Ready condition, both
+ * processes must keep running (an unhandled rejection would end one), and their memory is sampled
+ * after the first, the middle and the last batch (memory-bound.ts). `make test` runs a few cases
+ * per kind; `make fuzz` runs SPILLWAY_FUZZ_RUNS (10,000) per kind and SPILLWAY_FUZZ_LIVE (200)
+ * live ones per kind.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import {
-  ApiextensionsV1Api,
-  CoreV1Api,
-  CustomObjectsApi,
-  KubeConfig,
-  KubernetesObjectApi,
-  PatchStrategy,
-  loadYaml,
-  type V1CustomResourceDefinition,
-} from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -30,14 +24,20 @@ import { gateDecision } from '../../src/resourcepolicy/gate.js';
 import { readPolicy } from '../../src/resourcepolicy/spec.js';
 import { ScheduleInputError, schedule } from '../../src/scheduler/index.js';
 import { CRD_DIR, parseYamlDocuments } from '../../test/fixtures/fixtures.js';
-import { DEFAULT_STATE_ROOT, startHub } from '../fleet/index.js';
+import { hub, kubeConfigFor } from '../fleet/index.js';
+import { freePorts } from '../fleet/ports.js';
+import { isRunning, stopProcess, type ProcessRecord } from '../fleet/processes.js';
 import { waitFor } from '../fleet/readiness.js';
+import { useFleet } from '../support/fleet.js';
 import { ensureNamespace } from '../support/kube.js';
-import { SYSTEM_NAMESPACE } from '../support/spillway.js';
-import { runFleetController } from '../../src/fleet/controller.js';
-import { runResourcePolicyController } from '../../src/resourcepolicy/main.js';
-import { silentLogger } from '../../src/runtime/logger.js';
+import {
+  SYSTEM_NAMESPACE,
+  installCrds,
+  startControllerProcess,
+  startResourcePolicyControllerProcess,
+} from '../support/spillway.js';
 import { FUZZ_CASE_GUARD_MS, failureOf, namesSpecField } from './api-failure.js';
+import { MemoryWatch } from './memory-bound.js';
 import { validArbitrary, type Schema } from './schema-arbitrary.js';
 
 const RUNS = Number(process.env.SPILLWAY_FUZZ_RUNS ?? 60);
@@ -53,13 +53,10 @@ interface Kind {
   spec: Schema;
 }
 
-/** Also installed, for the fleet controller of the live check. */
-const FLEET_CRDS = [
-  'fleet.spillway.dev_memberclusters.yaml',
-  'fleet.spillway.dev_resourcebindings.yaml',
-];
 /** Accepted specs per kind created for real with the controllers running (make fuzz: more). */
 const LIVE = Number(process.env.SPILLWAY_FUZZ_LIVE ?? 15);
+/** Live specs per kind in one batch: created, each awaited to Ready, deleted. */
+const PER_BATCH = Number(process.env.SPILLWAY_FUZZ_BATCH_SIZE ?? 5);
 
 const KINDS: Omit<Kind, 'group' | 'version' | 'plural' | 'namespaced' | 'spec'>[] = [
   { kind: 'PropagationPolicy', file: 'policy.one.alibabacloud.com_propagationpolicies.yaml' },
@@ -70,76 +67,14 @@ const KINDS: Omit<Kind, 'group' | 'version' | 'plural' | 'namespaced' | 'spec'>[
   { kind: 'ResourcePolicy', file: 'scheduling.alibabacloud.com_resourcepolicies.yaml' },
 ];
 
-let stopHub: (() => Promise<void>) | undefined;
-let hubConfig: KubeConfig;
+const fleet = useFleet('fuzz-policies', 'hub-only.yaml');
 let custom: CustomObjectsApi;
 /** Accepted specs kept for the live check, per kind. */
 const acceptedSpecs = new Map<string, unknown[]>();
 const kinds = new Map<string, Kind>();
 /** Outcomes per kind, printed after the run (the figures of a `make fuzz` run). */
 const tally = new Map<string, Record<string, number>>();
-
-beforeAll(async () => {
-  const hub = await startHub(join(DEFAULT_STATE_ROOT, 'e2e-fuzz'));
-  stopHub = hub.stop;
-  const kc = new KubeConfig();
-  kc.loadFromFile(hub.kubeconfigPath);
-  custom = kc.makeApiClient(CustomObjectsApi);
-  hubConfig = kc;
-  const objects = KubernetesObjectApi.makeApiClient(kc);
-  const ext = kc.makeApiClient(ApiextensionsV1Api);
-  for (const file of FLEET_CRDS) {
-    const crd = loadYaml<V1CustomResourceDefinition>(readFileSync(join(CRD_DIR, file), 'utf8'));
-    await objects.patch(
-      crd,
-      undefined,
-      undefined,
-      'spillway-e2e',
-      true,
-      PatchStrategy.ServerSideApply,
-    );
-  }
-  for (const k of KINDS) {
-    const text = readFileSync(join(CRD_DIR, k.file), 'utf8');
-    // client-node's models keep enum, default and the CEL rules on the way to the server.
-    const crd = loadYaml<V1CustomResourceDefinition>(text);
-    await objects.patch(
-      crd,
-      undefined,
-      undefined,
-      'spillway-e2e',
-      true,
-      PatchStrategy.ServerSideApply,
-    );
-    const [plain] = parseYamlDocuments(text) as {
-      spec: { versions: { name: string; schema: { openAPIV3Schema: Schema } }[] };
-    }[];
-    const version = plain?.spec.versions[0];
-    const spec = version?.schema.openAPIV3Schema.properties?.spec;
-    if (!version || !spec) throw new Error(`no spec schema in ${k.file}`);
-    kinds.set(k.kind, {
-      ...k,
-      group: crd.spec.group,
-      version: version.name,
-      plural: crd.spec.names.plural,
-      namespaced: crd.spec.scope === 'Namespaced',
-      spec,
-    });
-    await waitFor(`CRD ${crd.metadata?.name} Established`, 30_000, async () => {
-      const got = await ext.readCustomResourceDefinition({ name: crd.metadata?.name ?? '' });
-      return (got.status?.conditions ?? []).some(
-        (c) => c.type === 'Established' && c.status === 'True',
-      );
-    });
-  }
-  await ensureNamespace(kc.makeApiClient(CoreV1Api), NS);
-  await ensureNamespace(kc.makeApiClient(CoreV1Api), SYSTEM_NAMESPACE);
-}, 240_000);
-
-afterAll(async () => {
-  for (const [kind, counts] of tally) console.log(`fuzz ${kind}: ${JSON.stringify(counts)}`);
-  await stopHub?.();
-}, 60_000);
+const controllers: ProcessRecord[] = [];
 
 let counter = 0;
 
@@ -239,7 +174,50 @@ function count(kind: string, outcome: string): void {
   tally.set(kind, t);
 }
 
+// The hooks sit in the describe block so that its afterAll (stopping the controller processes)
+// runs before useFleet's, which keeps the logs and stops the fleet: Jest runs a block's afterAll
+// hooks before its parent's, and hooks of one block in the order they are declared.
 describe('generated policies on a real API server', () => {
+  beforeAll(async () => {
+    const kc = kubeConfigFor(hub(fleet.state));
+    await installCrds(kc);
+    custom = kc.makeApiClient(CustomObjectsApi);
+    for (const k of KINDS) {
+      const [crd] = parseYamlDocuments(readFileSync(join(CRD_DIR, k.file), 'utf8')) as {
+        spec: {
+          group: string;
+          scope: string;
+          names: { plural: string };
+          versions: { name: string; schema: { openAPIV3Schema: Schema } }[];
+        };
+      }[];
+      const version = crd?.spec.versions[0];
+      const spec = version?.schema.openAPIV3Schema.properties?.spec;
+      if (!crd || !version || !spec) throw new Error(`no spec schema in ${k.file}`);
+      const kind: Kind = {
+        ...k,
+        group: crd.spec.group,
+        version: version.name,
+        plural: crd.spec.names.plural,
+        namespaced: crd.spec.scope === 'Namespaced',
+        spec,
+      };
+      kinds.set(k.kind, kind);
+      await waitFor(`${k.kind} served`, 30_000, async () => {
+        await custom.listClusterCustomObject(kind);
+        return true;
+      });
+    }
+    const core = kc.makeApiClient(CoreV1Api);
+    await ensureNamespace(core, NS);
+    await ensureNamespace(core, SYSTEM_NAMESPACE);
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const [kind, counts] of tally) console.log(`fuzz ${kind}: ${JSON.stringify(counts)}`);
+    for (const c of controllers) await stopProcess(c);
+  }, 30_000);
+
   it.each(KINDS.map((k) => k.kind))(
     '%s: each is rejected naming a field, or accepted and read by the controller without a throw',
     async (kindName) => {
@@ -280,34 +258,49 @@ describe('generated policies on a real API server', () => {
   );
 
   it(
-    'accepted specs created for real each get a Ready condition from the running controllers',
+    'accepted specs created for real in batches each get a Ready condition; both controller processes keep running',
     async () => {
-      const rejections: unknown[] = [];
-      const onRejection = (reason: unknown) => rejections.push(reason);
-      process.on('unhandledRejection', onRejection);
-      const fleetController = await runFleetController({
-        hub: hubConfig,
-        namespace: SYSTEM_NAMESPACE,
-        healthPort: 0,
-        leaderElection: false,
-        logger: silentLogger(),
+      const h = hub(fleet.state);
+      const [webhookPort = 0] = await freePorts(1);
+      controllers.push(
+        startControllerProcess(fleet.state),
+        startResourcePolicyControllerProcess(fleet.state, h, webhookPort),
+      );
+      const memory = controllers.map((c) => ({ c, watch: new MemoryWatch(c.pid) }));
+      const perKind = [...acceptedSpecs].map(([kindName, specs]) => {
+        const k = kinds.get(kindName);
+        if (!k) throw new Error(`${kindName} not installed`);
+        return { k, specs };
       });
-      const rpController = await runResourcePolicyController({
-        kubeConfig: hubConfig,
-        leaderElection: false,
-        webhook: {
-          host: '127.0.0.1',
-          port: 0,
-          endpoint: { url: 'https://127.0.0.1:{port}/mutate' },
-        },
-        logger: silentLogger(),
-      });
-      const created: { k: Kind; name: string }[] = [];
-      try {
-        for (const [kindName, specs] of acceptedSpecs) {
-          const k = kinds.get(kindName);
-          if (!k) throw new Error(`${kindName} not installed`);
-          for (const spec of specs) {
+      const batches = Math.ceil(Math.max(0, ...perKind.map((p) => p.specs.length)) / PER_BATCH);
+      expect(batches).toBeGreaterThan(0);
+      // One list per kind; the names of that kind with a Ready condition (True or False).
+      const readyNames = async (k: Kind): Promise<Set<string>> => {
+        const ref = { group: k.group, version: k.version, plural: k.plural };
+        const list = (
+          k.namespaced
+            ? await custom.listNamespacedCustomObject({ ...ref, namespace: NS })
+            : await custom.listClusterCustomObject(ref)
+        ) as {
+          items: {
+            metadata: { name: string };
+            status?: { conditions?: { type: string; status: string }[] };
+          }[];
+        };
+        return new Set(
+          list.items
+            .filter((o) =>
+              (o.status?.conditions ?? []).some(
+                (c) => c.type === 'Ready' && (c.status === 'True' || c.status === 'False'),
+              ),
+            )
+            .map((o) => o.metadata.name),
+        );
+      };
+      for (let b = 0; b < batches; b++) {
+        const created: { k: Kind; name: string }[] = [];
+        for (const { k, specs } of perKind) {
+          for (const spec of specs.slice(b * PER_BATCH, (b + 1) * PER_BATCH)) {
             const name = `live-${++counter}`;
             const body = {
               apiVersion: `${k.group}/${k.version}`,
@@ -322,62 +315,37 @@ describe('generated policies on a real API server', () => {
             created.push({ k, name });
           }
         }
-        expect(created.length).toBeGreaterThan(0);
-        // One list per kind and poll; the error names what still has no Ready condition.
         let missing: string[] = [];
-        const readyNames = async (k: Kind): Promise<Set<string>> => {
-          const ref = { group: k.group, version: k.version, plural: k.plural };
-          const list = (
-            k.namespaced
-              ? await custom.listNamespacedCustomObject({ ...ref, namespace: NS })
-              : await custom.listClusterCustomObject(ref)
-          ) as {
-            items: {
-              metadata: { name: string };
-              status?: { conditions?: { type: string; status: string }[] };
-            }[];
-          };
-          return new Set(
-            list.items
-              .filter((o) =>
-                (o.status?.conditions ?? []).some(
-                  (c) => c.type === 'Ready' && (c.status === 'True' || c.status === 'False'),
-                ),
-              )
-              .map((o) => o.metadata.name),
-          );
-        };
-        try {
-          await waitFor(
-            'every created policy has a Ready condition',
-            60_000 + created.length * 500,
-            async () => {
-              const ready = new Map<string, Set<string>>();
-              for (const k of kinds.values()) ready.set(k.kind, await readyNames(k));
-              missing = created
-                .filter(({ k, name }) => !ready.get(k.kind)?.has(name))
-                .map(({ k, name }) => `${k.kind} ${name}`);
-              if (process.env.SPILLWAY_FUZZ_DEBUG) {
-                const by: Record<string, number> = {};
-                for (const m of missing)
-                  by[m.split(' ')[0] ?? ''] = (by[m.split(' ')[0] ?? ''] ?? 0) + 1;
-                console.log(`${new Date().toISOString()} missing ${JSON.stringify(by)}`);
-              }
-              return missing.length === 0;
-            },
-          );
-        } catch (err) {
+        // The first batch also waits for both processes to start and sync their caches.
+        await waitFor(`batch ${b + 1}: a Ready condition on each policy`, 120_000, async () => {
+          const ready = new Map<string, Set<string>>();
+          for (const { k } of perKind) ready.set(k.kind, await readyNames(k));
+          missing = created
+            .filter(({ k, name }) => !ready.get(k.kind)?.has(name))
+            .map(({ k, name }) => `${k.kind} ${name}`);
+          return missing.length === 0;
+        }).catch((err: unknown) => {
           throw new Error(`${String(err)}; without Ready: ${missing.slice(0, 10).join(', ')}`, {
             cause: err,
           });
+        });
+        for (const { k } of created) count(`live ${k.kind}`, 'Ready');
+        for (const { k, name } of created) {
+          const ref = { group: k.group, version: k.version, plural: k.plural, name };
+          await (k.namespaced
+            ? custom.deleteNamespacedCustomObject({ ...ref, namespace: NS })
+            : custom.deleteClusterCustomObject(ref));
         }
-        expect(rejections).toEqual([]);
-      } finally {
-        process.off('unhandledRejection', onRejection);
-        await rpController.stop();
-        await fleetController.stop();
+        for (const c of controllers) expect([c.name, isRunning(c)]).toEqual([c.name, true]);
+        for (const { watch } of memory) watch.afterBatch(b, batches);
+      }
+      for (const { c, watch } of memory) {
+        console.log(`${c.name} RSS over ${batches} batches of live policies: ${watch.report()}`);
+        expect(readFileSync(c.log, 'utf8')).not.toMatch(/unhandled|uncaught/i);
+        expect(isRunning(c)).toBe(true);
+        expect([c.name, watch.excess()]).toEqual([c.name, []]);
       }
     },
-    120_000 + LIVE * 3 * 1_000,
+    120_000 + LIVE * 3 * 2_000,
   );
 });

@@ -19,21 +19,14 @@ import {
   type V1Deployment,
 } from '@kubernetes/client-node';
 import fc from 'fast-check';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { bindingName } from '../../src/api/fleet.js';
 import { memberCopy, type TemplateObject } from '../../src/fleet/member-copy.js';
 import { replicaRequirements } from '../../src/fleet/requirements.js';
-import {
-  DEFAULT_STATE_ROOT,
-  TOPOLOGIES,
-  fleetDown,
-  fleetUp,
-  hub,
-  kubeConfigFor,
-  type FleetState,
-} from '../fleet/index.js';
+import { hub, kubeConfigFor } from '../fleet/index.js';
 import { isRunning, stopProcess, type ProcessRecord } from '../fleet/processes.js';
 import { waitFor } from '../fleet/readiness.js';
+import { useFleet } from '../support/fleet.js';
 import { ensureNamespace } from '../support/kube.js';
 import { SYSTEM_NAMESPACE, installCrds, startControllerProcess } from '../support/spillway.js';
 import { FUZZ_CASE_GUARD_MS, failureOf } from './api-failure.js';
@@ -44,30 +37,13 @@ const RUNS = Number(process.env.SPILLWAY_FUZZ_RUNS ?? 60);
 const BATCHES = Number(process.env.SPILLWAY_FUZZ_BATCHES ?? 3);
 const PER_BATCH = Number(process.env.SPILLWAY_FUZZ_BATCH_SIZE ?? 5);
 const NS = 'fuzz-templates';
-const STATE_DIR = join(DEFAULT_STATE_ROOT, 'e2e-fuzz-templates');
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
-let state: FleetState;
+const fleet = useFleet('fuzz-templates', 'hub-only.yaml');
 let kc: KubeConfig;
 let controller: ProcessRecord | undefined;
 const accepted: V1Deployment[] = [];
 const tally: Record<string, number> = {};
-
-beforeAll(async () => {
-  await fleetDown(STATE_DIR);
-  state = await fleetUp({ topologyPath: join(TOPOLOGIES, 'hub-only.yaml'), stateDir: STATE_DIR });
-  kc = kubeConfigFor(hub(state));
-  await installCrds(kc);
-  const core = kc.makeApiClient(CoreV1Api);
-  await ensureNamespace(core, NS);
-  await ensureNamespace(core, SYSTEM_NAMESPACE);
-}, 240_000);
-
-afterAll(async () => {
-  console.log(`fuzz templates: ${JSON.stringify(tally)}`);
-  if (controller) await stopProcess(controller);
-  if (!process.env.SPILLWAY_KEEP_FLEET) await fleetDown(STATE_DIR);
-}, 60_000);
 
 /** What the fleet controller computes from a template it binds; must not throw. */
 function controllerReads(t: V1Deployment): void {
@@ -80,7 +56,23 @@ function controllerReads(t: V1Deployment): void {
   expect(copy.spec?.replicas).toBe(1);
 }
 
+// The hooks sit in the describe block so that its afterAll (stopping the controller process)
+// runs before useFleet's, which keeps the logs and stops the fleet: Jest runs a block's afterAll
+// hooks before its parent's, and hooks of one block in the order they are declared.
 describe('generated templates', () => {
+  beforeAll(async () => {
+    kc = kubeConfigFor(hub(fleet.state));
+    await installCrds(kc);
+    const core = kc.makeApiClient(CoreV1Api);
+    await ensureNamespace(core, NS);
+    await ensureNamespace(core, SYSTEM_NAMESPACE);
+  }, 240_000);
+
+  afterAll(async () => {
+    console.log(`fuzz templates: ${JSON.stringify(tally)}`);
+    if (controller) await stopProcess(controller);
+  }, 30_000);
+
   it(
     'are each rejected naming a field, or accepted and read by the controller without a throw',
     async () => {
@@ -140,7 +132,7 @@ describe('generated templates', () => {
           },
         },
       });
-      controller = startControllerProcess(state);
+      controller = startControllerProcess(fleet.state);
       const proc = controller;
       const memory = new MemoryWatch(proc.pid);
       const scheduled = async (name: string): Promise<boolean> => {
@@ -184,6 +176,7 @@ describe('generated templates', () => {
       console.log(
         `fleet controller RSS over ${BATCHES} batches of ${PER_BATCH} templates: ${memory.report()}`,
       );
+      expect(readFileSync(proc.log, 'utf8')).not.toMatch(/unhandled|uncaught/i);
       expect(isRunning(proc)).toBe(true);
       expect(memory.excess()).toEqual([]);
     },

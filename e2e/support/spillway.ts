@@ -7,7 +7,14 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { applyManifestFile } from '../fleet/apply.js';
-import { REPO_ROOT, hub, kubeConfigFor, members, type FleetState } from '../fleet/index.js';
+import {
+  REPO_ROOT,
+  hub,
+  kubeConfigFor,
+  members,
+  type ClusterInfo,
+  type FleetState,
+} from '../fleet/index.js';
 import { waitFor } from '../fleet/readiness.js';
 import { startProcess, type ProcessRecord } from '../fleet/processes.js';
 
@@ -145,6 +152,42 @@ export function startControllerProcess(
     join(state.stateDir, 'logs', `${name}.log`),
     script,
     { ...process.env, ...opts.env },
+  );
+}
+
+/**
+ * `spillway resource-policy-controller` as its own process on one cluster of the fleet, with its
+ * webhook on `webhookPort` of loopback (a self-signed certificate it makes itself).
+ */
+export function startResourcePolicyControllerProcess(
+  state: FleetState,
+  cluster: ClusterInfo,
+  webhookPort: number,
+  opts: { name?: string; namespace?: string } = {},
+): ProcessRecord {
+  const name = opts.name ?? 'resource-policy-controller';
+  const script = join(REPO_ROOT, 'src', 'cli', 'spillway.ts');
+  return startProcess(
+    name,
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      script,
+      'resource-policy-controller',
+      '--kubeconfig',
+      cluster.kubeconfigPath,
+      '--namespace',
+      opts.namespace ?? SYSTEM_NAMESPACE,
+      '--health-port',
+      '0',
+      '--webhook-port',
+      String(webhookPort),
+      '--webhook-url',
+      'https://127.0.0.1:{port}/mutate',
+    ],
+    join(state.stateDir, 'logs', `${name}.log`),
+    script,
   );
 }
 

@@ -19,6 +19,10 @@ import {
   run,
   weighted,
 } from './helpers.js';
+import { propertyRuns } from './runs.js';
+
+/** The Webster property against the direct loop (`make fuzz`: SPILLWAY_PROPERTY_RUNS). */
+const KARMADA_RUNS = propertyRuns(300);
 
 /** Karmada's test UIDs (pkg/util/helper/binding_test.go). */
 const EVEN_UID = '4858ca61-3ff8-4095-8267-f3d059d8074c';
@@ -429,7 +433,7 @@ describe('webster: the fast path equals handing out seats one at a time', () => 
           expect(got.rest).toBe(count - (sum(got.seats) - sum(init)));
         },
       ),
-      { numRuns: 300 },
+      KARMADA_RUNS,
     );
   });
 
