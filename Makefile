@@ -79,11 +79,11 @@ test: lint typecheck unit e2e e2e-real
 
 # The long fuzz run, not part of `make test` (which runs the same tests with few cases):
 # 10,000 generated policies per kind on a real API server (200 accepted ones per kind then
-# created for real under the running controllers; override policies in batches of 5 under a
-# fleet controller process), and 100,000 cases per scheduler property. Generated templates
-# likewise (10,000), then 20 batches of 5 accepted ones created and deleted under a fleet
-# controller process. The controller's memory after the middle and last batch must stay within
-# 1.5x + 64 MiB of the first (e2e/fuzz/memory-bound.ts); `make test` only prints it.
+# created for real, in batches of 5, under the controllers running as their own processes),
+# and 100,000 cases per scheduler property. Generated templates likewise (10,000), then 20
+# batches of 5 accepted ones created and deleted under a fleet controller process. Each
+# controller's memory after the middle and last batch must stay within 1.5x + 64 MiB of the
+# first (e2e/fuzz/memory-bound.ts); `make test` only prints it.
 # FUZZ_RUNS, FUZZ_LIVE, FUZZ_BATCHES and PROPERTY_RUNS override the counts.
 FUZZ_RUNS ?= 10000
 FUZZ_BATCHES ?= 20

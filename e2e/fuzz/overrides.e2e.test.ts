@@ -36,6 +36,7 @@ import {
 } from '../../src/fleet/override-match.js';
 import { BINDING_ANNOTATION, MANAGED_BY_LABEL } from '../../src/fleet/ownership.js';
 import { CRD_DIR, parseYamlDocuments } from '../../test/fixtures/fixtures.js';
+import { shareConnections } from '../../src/runtime/connections.js';
 import { hub, kubeConfigFor } from '../fleet/index.js';
 import { isRunning, stopProcess, type ProcessRecord } from '../fleet/processes.js';
 import { waitFor } from '../fleet/readiness.js';
@@ -215,7 +216,8 @@ function selecting(k: Kind, spec: OverrideSpec, name: string): OverrideSpec {
 // hooks before its parent's, and hooks of one block in the order they are declared.
 describe('generated override policies', () => {
   beforeAll(async () => {
-    kc = kubeConfigFor(hub(fleet.state));
+    // One kept-alive connection for the run's thousands of calls, not a TLS handshake each.
+    kc = shareConnections(kubeConfigFor(hub(fleet.state)));
     await installCrds(kc);
     custom = kc.makeApiClient(CustomObjectsApi);
     apps = kc.makeApiClient(AppsV1Api);

@@ -24,6 +24,7 @@ import { gateDecision } from '../../src/resourcepolicy/gate.js';
 import { readPolicy } from '../../src/resourcepolicy/spec.js';
 import { ScheduleInputError, schedule } from '../../src/scheduler/index.js';
 import { CRD_DIR, parseYamlDocuments } from '../../test/fixtures/fixtures.js';
+import { shareConnections } from '../../src/runtime/connections.js';
 import { hub, kubeConfigFor } from '../fleet/index.js';
 import { freePorts } from '../fleet/ports.js';
 import { isRunning, stopProcess, type ProcessRecord } from '../fleet/processes.js';
@@ -179,7 +180,8 @@ function count(kind: string, outcome: string): void {
 // hooks before its parent's, and hooks of one block in the order they are declared.
 describe('generated policies on a real API server', () => {
   beforeAll(async () => {
-    const kc = kubeConfigFor(hub(fleet.state));
+    // One kept-alive connection for the run's thousands of calls, not a TLS handshake each.
+    const kc = shareConnections(kubeConfigFor(hub(fleet.state)));
     await installCrds(kc);
     custom = kc.makeApiClient(CustomObjectsApi);
     for (const k of KINDS) {

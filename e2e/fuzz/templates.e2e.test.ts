@@ -23,6 +23,7 @@ import { readFileSync } from 'node:fs';
 import { bindingName } from '../../src/api/fleet.js';
 import { memberCopy, type TemplateObject } from '../../src/fleet/member-copy.js';
 import { replicaRequirements } from '../../src/fleet/requirements.js';
+import { shareConnections } from '../../src/runtime/connections.js';
 import { hub, kubeConfigFor } from '../fleet/index.js';
 import { isRunning, stopProcess, type ProcessRecord } from '../fleet/processes.js';
 import { waitFor } from '../fleet/readiness.js';
@@ -61,7 +62,8 @@ function controllerReads(t: V1Deployment): void {
 // hooks before its parent's, and hooks of one block in the order they are declared.
 describe('generated templates', () => {
   beforeAll(async () => {
-    kc = kubeConfigFor(hub(fleet.state));
+    // One kept-alive connection for the run's thousands of calls, not a TLS handshake each.
+    kc = shareConnections(kubeConfigFor(hub(fleet.state)));
     await installCrds(kc);
     const core = kc.makeApiClient(CoreV1Api);
     await ensureNamespace(core, NS);
