@@ -50,6 +50,7 @@ import {
 } from '../support/spillway.js';
 import { FUZZ_CASE_GUARD_MS, failureOf, namesSpecField } from './api-failure.js';
 import { MemoryWatch } from './memory-bound.js';
+import { caseCounter } from './progress.js';
 import { validArbitrary, type Schema } from './schema-arbitrary.js';
 
 const RUNS = Number(process.env.SPILLWAY_FUZZ_RUNS ?? 60);
@@ -268,10 +269,12 @@ describe('generated override policies', () => {
       const k = kinds.get(kindName);
       if (!k) throw new Error(`${kindName} not loaded`);
       let n = 0;
+      const progress = caseCounter(kindName, RUNS);
       await fc.assert(
         fc.asyncProperty(
           fc.boolean().chain((noisy) => validArbitrary(k.spec, noisy)),
           async (spec) => {
+            progress();
             const p = policyObject(k, `fuzz-${++n}`, spec as OverrideSpec);
             let created: AnyOverridePolicy;
             try {

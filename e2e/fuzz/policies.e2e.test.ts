@@ -39,6 +39,7 @@ import {
 } from '../support/spillway.js';
 import { FUZZ_CASE_GUARD_MS, failureOf, namesSpecField } from './api-failure.js';
 import { MemoryWatch } from './memory-bound.js';
+import { caseCounter } from './progress.js';
 import { validArbitrary, type Schema } from './schema-arbitrary.js';
 
 const RUNS = Number(process.env.SPILLWAY_FUZZ_RUNS ?? 60);
@@ -225,12 +226,14 @@ describe('generated policies on a real API server', () => {
     async (kindName) => {
       const k = kinds.get(kindName);
       if (!k) throw new Error(`${kindName} not installed`);
+      const progress = caseCounter(kindName, RUNS);
       await fc.assert(
         fc.asyncProperty(
           fc
             .boolean()
             .chain((noisy) => validArbitrary(k.spec, noisy).map((spec) => ({ noisy, spec }))),
           async ({ noisy, spec }) => {
+            progress();
             const out = await tryCreate(k, spec);
             if (!('accepted' in out)) {
               count(kindName, `rejected ${out.code}`);

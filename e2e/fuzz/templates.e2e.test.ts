@@ -32,6 +32,7 @@ import { ensureNamespace } from '../support/kube.js';
 import { SYSTEM_NAMESPACE, installCrds, startControllerProcess } from '../support/spillway.js';
 import { FUZZ_CASE_GUARD_MS, failureOf } from './api-failure.js';
 import { MemoryWatch } from './memory-bound.js';
+import { caseCounter } from './progress.js';
 import { deploymentTemplate } from './template-arbitrary.js';
 
 const RUNS = Number(process.env.SPILLWAY_FUZZ_RUNS ?? 60);
@@ -79,8 +80,10 @@ describe('generated templates', () => {
     'are each rejected naming a field, or accepted and read by the controller without a throw',
     async () => {
       const apps = kc.makeApiClient(AppsV1Api);
+      const progress = caseCounter('templates', RUNS);
       await fc.assert(
         fc.asyncProperty(deploymentTemplate(NS), async (t) => {
+          progress();
           let created: V1Deployment;
           try {
             created = await apps.createNamespacedDeployment({
