@@ -50,7 +50,7 @@ import {
 } from '../support/spillway.js';
 import { FUZZ_CASE_GUARD_MS, failureOf, namesSpecField } from './api-failure.js';
 import { MemoryWatch } from './memory-bound.js';
-import { caseCounter } from './progress.js';
+import { caseCounter, kindTimeCap } from './progress.js';
 import { validArbitrary, type Schema } from './schema-arbitrary.js';
 
 const RUNS = Number(process.env.SPILLWAY_FUZZ_RUNS ?? 60);
@@ -306,7 +306,7 @@ describe('generated override policies', () => {
             if (kept.length < LIVE) accepted.set(kindName, [...kept, policy.spec]);
           },
         ),
-        { numRuns: RUNS },
+        { numRuns: RUNS, ...kindTimeCap() },
       );
       const t = tally.get(kindName) ?? {};
       expect(t.accepted ?? 0).toBeGreaterThan(0);

@@ -39,7 +39,7 @@ import {
 } from '../support/spillway.js';
 import { FUZZ_CASE_GUARD_MS, failureOf, namesSpecField } from './api-failure.js';
 import { MemoryWatch } from './memory-bound.js';
-import { caseCounter } from './progress.js';
+import { caseCounter, kindTimeCap } from './progress.js';
 import { validArbitrary, type Schema } from './schema-arbitrary.js';
 
 const RUNS = Number(process.env.SPILLWAY_FUZZ_RUNS ?? 60);
@@ -251,7 +251,7 @@ describe('generated policies on a real API server', () => {
             else fleetControllerReads(out.accepted as unknown as AnyPropagationPolicy);
           },
         ),
-        { numRuns: RUNS },
+        { numRuns: RUNS, ...kindTimeCap() },
       );
       // The generators reach both sides of the schema, or the run proves little.
       expect(tally.get(kindName)?.accepted ?? 0).toBeGreaterThan(0);

@@ -14,3 +14,18 @@ export function caseCounter(kind: string, total: number): () => void {
       );
   };
 }
+
+/**
+ * SPILLWAY_FUZZ_KIND_SECONDS caps each kind's cases by time for a run that must end by a
+ * deadline: fast-check stops starting cases after that long, and the cases run so far count (the
+ * printed outcome counts say how many). Unset (no cap) in `make fuzz` and `make test`.
+ */
+export function kindTimeCap(): {
+  interruptAfterTimeLimit?: number;
+  markInterruptAsFailure?: false;
+} {
+  const seconds = Number(process.env.SPILLWAY_FUZZ_KIND_SECONDS);
+  return seconds > 0
+    ? { interruptAfterTimeLimit: seconds * 1000, markInterruptAsFailure: false }
+    : {};
+}

@@ -32,7 +32,7 @@ import { ensureNamespace } from '../support/kube.js';
 import { SYSTEM_NAMESPACE, installCrds, startControllerProcess } from '../support/spillway.js';
 import { FUZZ_CASE_GUARD_MS, failureOf } from './api-failure.js';
 import { MemoryWatch } from './memory-bound.js';
-import { caseCounter } from './progress.js';
+import { caseCounter, kindTimeCap } from './progress.js';
 import { deploymentTemplate } from './template-arbitrary.js';
 
 const RUNS = Number(process.env.SPILLWAY_FUZZ_RUNS ?? 60);
@@ -109,7 +109,7 @@ describe('generated templates', () => {
           controllerReads(created);
           if (!accepted.some((a) => a.metadata?.name === t.metadata?.name)) accepted.push(t);
         }),
-        { numRuns: RUNS },
+        { numRuns: RUNS, ...kindTimeCap() },
       );
       expect(tally.accepted ?? 0).toBeGreaterThan(0);
       expect(Object.keys(tally).some((k) => k.startsWith('rejected'))).toBe(true);
