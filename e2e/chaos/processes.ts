@@ -85,6 +85,18 @@ export function alive(r: Replica): boolean {
   return isRunning(r.rec);
 }
 
+/**
+ * The replicas that count as running: started and not killed by the suite. A SIGKILLed process
+ * still looks alive until it is reaped, and counted as live it was "found" as its own successor
+ * holding the lease, so leader takeovers were measured as 0 s.
+ */
+export function liveReplicas(
+  replicas: readonly Replica[],
+  running: (r: Replica) => boolean = alive,
+): Replica[] {
+  return replicas.filter((r) => r.killedAt === undefined && running(r));
+}
+
 export function rssOf(r: Replica): number {
   return rssBytes(r.rec.pid);
 }

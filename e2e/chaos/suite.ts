@@ -66,6 +66,7 @@ import {
 import {
   alive,
   leaseHolder,
+  liveReplicas,
   replicaOf,
   rssOf,
   signal,
@@ -246,21 +247,22 @@ class ChaosRun {
   // ---- set-up ------------------------------------------------------------------------------
 
   async setUp(model: WorkloadModel[]): Promise<void> {
-    // The members' kube-controller-manager runs without its node lifecycle controller. No node
-    // fails in this suite (kwok runs throughout), so that controller can only be wrong here, and
-    // after a member API server outage it is: it judges node health from its informer cache,
-    // which client-go's reflector re-lists up to a minute after the API server is back (its
-    // backoff grows to 30 s, with jitter up to twice that), so a node whose Lease kwok renewed
-    // all along looked silent for the outage plus that minute and was marked unresponsive, and
-    // every pod on it Ready=False. A real kubelet marks its pods Ready again at its next status
-    // sync; kwok never does, so those replicas stayed NotReady for good (seen after an 87 s
-    // outage with a 150 s grace period, with no Spillway object involved).
+    // The members' node lifecycle controller gets a grace period longer than any run. No node
+    // fails in this suite (kwok runs throughout), and after a member API server outage that
+    // controller is wrong: it judges node health from its informer cache, which client-go's
+    // reflector re-lists up to a minute after the API server is back (its backoff grows to 30 s,
+    // with jitter up to twice that), so a node whose Lease kwok renewed all along looked silent
+    // for the outage plus that minute and was marked unresponsive, and every pod on it
+    // Ready=False. A real kubelet marks its pods Ready again at its next status sync; kwok never
+    // does, so those replicas stayed NotReady for good (seen after an 87 s outage with a 150 s
+    // grace period, with no Spillway object involved). The controller stays on: it also removes
+    // the not-ready taint a node is created with once the node is Ready.
     for (const m of members(this.state)) {
       const name = `${m.alias}-controller-manager`;
       const rec = this.state.processes.find((p) => p.name === name);
       if (!rec) throw new Error(`no ${name}`);
       await stopFleetProcess(this.state, name);
-      rec.args = [...rec.args, '--controllers=*,-node-lifecycle-controller'];
+      rec.args = [...rec.args, '--node-monitor-grace-period=1h'];
       restartFleetProcess(this.state, name);
     }
     await installCrds(this.hubKc);
@@ -338,7 +340,7 @@ class ChaosRun {
   }
 
   private live(): Replica[] {
-    return this.replicas.filter((r) => alive(r));
+    return liveReplicas(this.replicas);
   }
 
   /** Keeps two replicas running; an exit nobody caused is reported (a crash). */
