@@ -238,19 +238,27 @@ export class Estimator {
   /** How many more pods of `template` fit, summed over the nodes it may go to. */
   maxReplicas(template: PodTemplateInput, options: QueryOptions = {}): number {
     const t = this.compile(template, options);
-    const { sets, overlap } = this.index.candidates(t.selector, t.terms, t.names);
-    const seen = overlap ? new Set<NodeState>() : undefined;
     let total = 0;
+    this.forEachUsableNode(t, (node) => {
+      total += this.fit(node, t.request);
+    });
+    return total;
+  }
+
+  /** Calls `visit` once for each node the compiled template may run on (index, then exclusions). */
+  private forEachUsableNode(t: Template, visit: (node: NodeState) => void): void {
+    const { sets, overlap } = this.index.candidates(t.selector, t.terms, t.names);
+    // The index's sets overlap when a template has several affinity terms: count a node once.
+    const seen = overlap ? new Set<NodeState>() : undefined;
     for (const set of sets) {
       for (const node of set) {
         if (seen) {
           if (seen.has(node)) continue;
           seen.add(node);
         }
-        if (this.exclusion(node, t) === undefined) total += this.fit(node, t.request);
+        if (this.exclusion(node, t) === undefined) visit(node);
       }
     }
-    return total;
   }
 
   /**
@@ -282,24 +290,15 @@ export class Estimator {
       }
     }
     const free = t.request.ids.map(() => 0);
-    const { sets, overlap } = this.index.candidates(t.selector, t.terms, t.names);
-    const seen = overlap ? new Set<NodeState>() : undefined;
     let total = 0;
-    for (const set of sets) {
-      for (const node of set) {
-        if (seen) {
-          if (seen.has(node)) continue;
-          seen.add(node);
-        }
-        if (this.exclusion(node, t) !== undefined) continue;
-        total += this.fit(node, t.request);
-        for (let i = 0; i < t.request.ids.length; i++) {
-          const id = t.request.ids[i] ?? 0;
-          free[i] =
-            (free[i] ?? 0) + Math.max(0, (node.allocatable[id] ?? 0) - (node.requested[id] ?? 0));
-        }
+    this.forEachUsableNode(t, (node) => {
+      total += this.fit(node, t.request);
+      for (let i = 0; i < t.request.ids.length; i++) {
+        const id = t.request.ids[i] ?? 0;
+        free[i] =
+          (free[i] ?? 0) + Math.max(0, (node.allocatable[id] ?? 0) - (node.requested[id] ?? 0));
       }
-    }
+    });
     for (let i = 0; i < t.request.ids.length && total > 0; i++) {
       const h = held.get(t.request.ids[i] ?? 0) ?? 0;
       if (h <= 0) continue;
