@@ -2,43 +2,17 @@ import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import type { ResourcePolicySpec } from '../../../src/api/resourcepolicy.js';
 import { admitDecision, type AdmitInput } from '../../../src/resourcepolicy/admit.js';
-import {
-  PolicyCounts,
-  summarizePods,
-  type PolicySummary,
-} from '../../../src/resourcepolicy/policy-counts.js';
+import { PolicyCounts, summarizePods } from '../../../src/resourcepolicy/policy-counts.js';
 import { ReservationLedger } from '../../../src/resourcepolicy/reservations.js';
 import { planPolicy } from '../../../src/resourcepolicy/plan.js';
 import type { PolicyPod } from '../../../src/resourcepolicy/types.js';
-import { POOLS, T0, pod, policyOf } from './helpers.js';
+import { POOLS, T0, comparable, pod, policyOf } from './helpers.js';
 
 const AB = [
   { resource: 'ecs' as const, nodeSelector: { pool: 'a' }, max: 2 },
   { resource: 'ecs' as const, nodeSelector: { pool: 'b' } },
 ];
 const NOW = T0 + 10_000;
-
-/** A summary with the zero amounts left out (counts kept from the watch drop them). */
-function comparable(s: PolicySummary) {
-  const amounts = (m: ReadonlyMap<string, bigint>) =>
-    Object.fromEntries([...m].filter(([, v]) => v !== 0n).sort(([a], [b]) => (a < b ? -1 : 1)));
-  return {
-    gated: s.gated,
-    leavesAtMs: s.leavesAtMs,
-    tallies: s.tallies.map((t) => ({
-      pods: t.pods,
-      unbound: t.unbound,
-      terminating: t.terminating,
-      resources: amounts(t.resources),
-      byGroup: Object.fromEntries([...t.byGroup].sort(([a], [b]) => (a < b ? -1 : 1))),
-      resourcesByGroup: Object.fromEntries(
-        [...t.resourcesByGroup]
-          .sort(([a], [b]) => (a < b ? -1 : 1))
-          .map(([g, m]) => [g, amounts(m)]),
-      ),
-    })),
-  };
-}
 
 /** A pod as the webhook receives it: no name, uid, resourceVersion or timestamps yet. */
 function incoming(labels: Record<string, string> = {}): PolicyPod {

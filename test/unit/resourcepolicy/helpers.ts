@@ -3,6 +3,7 @@ import type { ResourcePolicy, ResourcePolicySpec } from '../../../src/api/resour
 import { GATE } from '../../../src/resourcepolicy/constants.js';
 import { readPolicy, type Policy } from '../../../src/resourcepolicy/spec.js';
 import type { NodeLabelsOf, PolicyPod } from '../../../src/resourcepolicy/types.js';
+import type { PolicySummary } from '../../../src/resourcepolicy/policy-counts.js';
 
 export const T0 = Date.parse('2026-01-01T00:00:00Z');
 
@@ -74,3 +75,28 @@ export const POOLS = nodes({
   'b-1': { pool: 'b' },
   'vk-0': { type: 'virtual-kubelet', 'alibabacloud.com/virtual-node-type': 'eci' },
 });
+
+/**
+ * A policy summary in a form `toEqual` compares: maps as sorted objects, zero amounts left out
+ * (counts kept from the watch drop them, a scan keeps them).
+ */
+export function comparable(s: PolicySummary | undefined) {
+  if (!s) return undefined;
+  const sorted = <V>(m: ReadonlyMap<string, V>) => [...m].sort(([a], [b]) => (a < b ? -1 : 1));
+  const amounts = (m: ReadonlyMap<string, bigint>) =>
+    Object.fromEntries(sorted(m).filter(([, v]) => v !== 0n));
+  return {
+    gated: s.gated,
+    leavesAtMs: s.leavesAtMs,
+    tallies: s.tallies.map((t) => ({
+      pods: t.pods,
+      unbound: t.unbound,
+      terminating: t.terminating,
+      resources: amounts(t.resources),
+      byGroup: Object.fromEntries(sorted(t.byGroup)),
+      resourcesByGroup: Object.fromEntries(
+        sorted(t.resourcesByGroup).map(([g, m]) => [g, amounts(m)]),
+      ),
+    })),
+  };
+}

@@ -5,34 +5,11 @@ import {
   PolicyCounts,
   leavesAtMs,
   summarizePods,
-  type PolicySummary,
 } from '../../../src/resourcepolicy/policy-counts.js';
 import { matchingPolicies } from '../../../src/resourcepolicy/select.js';
 import type { Policy } from '../../../src/resourcepolicy/spec.js';
 import { isDaemonSetPod, type PolicyPod } from '../../../src/resourcepolicy/types.js';
-import { T0, pod, policyOf } from './helpers.js';
-
-/** A summary with the zero amounts left out (counts kept from the watch drop them). */
-function comparable(s: PolicySummary | undefined) {
-  if (!s) return undefined;
-  const sorted = <V>(m: ReadonlyMap<string, V>) => [...m].sort(([a], [b]) => (a < b ? -1 : 1));
-  const amounts = (m: ReadonlyMap<string, bigint>) =>
-    Object.fromEntries(sorted(m).filter(([, v]) => v !== 0n));
-  return {
-    gated: s.gated,
-    leavesAtMs: s.leavesAtMs,
-    tallies: s.tallies.map((t) => ({
-      pods: t.pods,
-      unbound: t.unbound,
-      terminating: t.terminating,
-      resources: amounts(t.resources),
-      byGroup: Object.fromEntries(sorted(t.byGroup)),
-      resourcesByGroup: Object.fromEntries(
-        sorted(t.resourcesByGroup).map(([g, m]) => [g, amounts(m)]),
-      ),
-    })),
-  };
-}
+import { T0, comparable, pod, policyOf } from './helpers.js';
 
 const UNITS = [
   { resource: 'ecs' as const, nodeSelector: { pool: 'a' }, max: 2 },
