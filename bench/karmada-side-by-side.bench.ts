@@ -7,19 +7,23 @@
  *   - placement: for Divided workloads with dynamic and static weights, the replicas per cluster
  *     each system chose, step by step (each system alone on an empty fleet, so both see the same
  *     free room);
- *   - hub-scale latency p50/p99: a hub Deployment scaled, until the member Deployments ask for the
- *     new total; the two systems' scales interleaved, with a direct member scale as baseline;
- *   - time to converge N workloads (every member copy Ready), each system in turn;
+ *   - for each N of BENCH_N, in stages: the time to converge the workloads that bring each system
+ *     to N (every member copy Ready; each system in turn, the earlier stages' workloads staying
+ *     bound), then hub-scale latency p50/p99 with those N bound: a hub Deployment scaled, until the
+ *     member Deployments ask for the new total; the two systems' scales interleaved, with a
+ *     direct member scale as baseline;
  *   - RSS and CPU seconds of every controller process, and the API requests each made.
  *
  * Env: KARMADA_SRC (a Karmada checkout with vendor/; without it the bench says so and exits 0),
- * KARMADA_VERSION (when the checkout's version cannot be told), BENCH_N (default 100),
- * BENCH_SCALES (default 20).
+ * KARMADA_VERSION (when the checkout's version cannot be told), BENCH_N (default 100; a list such
+ * as 1000,3000 runs the stages in turn), BENCH_SCALES (default 20), BENCH_PLACEMENT=0 (skip the
+ * placement comparison, which does not depend on N).
  * Run: make bench-karmada KARMADA_SRC=~/src/karmada
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import type { AppsV1Api } from '@kubernetes/client-node';
 import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import {
@@ -42,6 +46,7 @@ import {
 } from '../e2e/support/spillway.js';
 import { healthPortOf, scrape } from './controller-metrics.js';
 import {
+  compileController,
   inParallel,
   listDeployments,
   quantile,
@@ -80,8 +85,22 @@ if (!karmadaVersion(SRC)) {
   process.exit(0);
 }
 
-const N = Number(process.env.BENCH_N ?? 100);
+const STAGES = (process.env.BENCH_N ?? '100')
+  .split(',')
+  .map(Number)
+  .filter((n) => n > 0)
+  .sort((a, b) => a - b);
+const N_MAX = STAGES[STAGES.length - 1] ?? 100;
 const SCALES = Number(process.env.BENCH_SCALES ?? 20);
+// Spillway runs compiled, as its image does (through tsx its loader alone adds about 90 MiB).
+const COMPILED = compileController(join(DEFAULT_STATE_ROOT, 'bench-karmada-dist'));
+const PLACEMENT = process.env.BENCH_PLACEMENT !== '0';
+// Both systems' workloads stay bound to the end (2 x N_MAX one-replica pods on 16 nodes): the pod
+// limit per node grows with N so that room, not the limit, never decides; the ratio between the
+// clusters (3:5:8), which is all a dynamic-weight split reads, stays the same.
+const PODS_PER_NODE = Math.max(110, Math.ceil(((2 * N_MAX + 300) / 16) * 1.25));
+// 10m per converging workload: 2 x 3000 of them fit the fleet's 256 CPU many times over.
+const MANY_CPU = '10m';
 const stateDir = join(DEFAULT_STATE_ROOT, 'bench-karmada');
 const MEMBERS = [
   ['alpha', 3],
@@ -103,7 +122,7 @@ ${MEMBERS.map(
     nodePools:
       - name: pool
         count: ${count}
-        capacity: { cpu: '16', memory: 64Gi, pods: '110' }`,
+        capacity: { cpu: '16', memory: 64Gi, pods: '${PODS_PER_NODE}' }`,
 ).join('\n')}
 `;
 }
@@ -273,7 +292,11 @@ async function snapshots(ps: Proc[]): Promise<Map<string, Snapshot>> {
   return out;
 }
 
-// ---- member observations ----
+/** The 1-minute load average and the count of cores, e.g. "3.2/2": times mean little without it. */
+function loadAverage(): string {
+  const one = readFileSync('/proc/loadavg', 'utf8').split(' ')[0] ?? '?';
+  return `${one}/${availableParallelism()}`;
+}
 
 // ---- the run ----
 
@@ -298,7 +321,7 @@ try {
 
   await installCrds(hubKc);
   await registerMembers(state);
-  const spillway = startControllerProcess(state);
+  const spillway = startControllerProcess(state, { compiled: COMPILED });
   procs.push({ system: 'spillway', rec: spillway, metricsPort: await healthPortOf(spillway) });
   // Before Karmada starts: its namespace controller copies hub namespaces into the members.
   const namespaces = SYSTEMS.flatMap((s) => ['place', 'scale', 'many'].map((w) => nsOf(s, w)));
@@ -343,7 +366,7 @@ try {
     return list.items.map((c) => c.status?.resourceSummary?.allocated?.cpu ?? '0').join(',');
   };
   const idleAllocated = await allocatedCpu();
-  for (const s of SYSTEMS) {
+  for (const s of PLACEMENT ? SYSTEMS : []) {
     const ns = nsOf(s, 'place');
     if (s === 'karmada')
       // Karmada's estimator reads the cluster summaries, refreshed every 10 s: wait until they
@@ -376,7 +399,7 @@ try {
     });
   }
 
-  // Hub-scale latency: one workload per system, scales interleaved, and a direct member scale.
+  // The scaled workload of each system, and a direct member Deployment as the baseline.
   for (const s of SYSTEMS) {
     const ns = nsOf(s, 'scale');
     applyPolicy(policyYaml(s, ns, 'scale', names, { kind: 'dynamic' }));
@@ -396,48 +419,78 @@ try {
       120_000,
       async () => (await memberReplicas(memberApps, nsOf(s, 'scale'), 'svc')) === 2,
     );
-  const latency: Record<System | 'direct', number[]> = { spillway: [], karmada: [], direct: [] };
-  for (let i = 0; i < SCALES; i++) {
-    const want = 3 + ((i * 7) % 18); // 3..20, up and down
-    for (const s of SYSTEMS) {
-      const ns = nsOf(s, 'scale');
-      const t = performance.now();
-      await scaleDeployment(hubApps, ns, 'svc', want);
-      latency[s].push(await timeUntil(t, want, () => memberReplicas(memberApps, ns, 'svc')));
-    }
-    const t = performance.now();
-    await scaleDeployment(alphaApps, 'direct', 'direct', want);
-    latency.direct.push(
-      await timeUntil(t, want, () => memberReplicas([alphaApps], 'direct', 'direct')),
-    );
-    await sleep(300);
-  }
-  console.log(`  latency ${JSON.stringify(latency)}`);
+  for (const s of SYSTEMS)
+    applyPolicy(policyYaml(s, nsOf(s, 'many'), 'many', names, { kind: 'dynamic' }));
+  await sleep(2000);
 
-  // Converge N workloads: each system in turn, so neither slows the other.
-  const converge: Record<
-    System,
-    { seconds: number; before: Map<string, Snapshot>; after: Map<string, Snapshot> }
-  > = {} as never;
-  for (const s of SYSTEMS) {
-    const ns = nsOf(s, 'many');
-    applyPolicy(policyYaml(s, ns, 'many', names, { kind: 'dynamic' }));
-    await sleep(2000);
-    const before = await snapshots(procs);
-    const t = performance.now();
-    await inParallel(N, 16, async (i) => {
-      await hubApps.createNamespacedDeployment({
-        namespace: ns,
-        body: deployment(`w-${i}`, ns, 1, { cpu: '100m' }),
+  /** Hub-scale latency with what is bound now: the two systems' scales interleaved. */
+  const measureLatency = async (): Promise<Record<System | 'direct', number[]>> => {
+    const latency: Record<System | 'direct', number[]> = { spillway: [], karmada: [], direct: [] };
+    for (let i = 0; i < SCALES; i++) {
+      const want = 3 + ((i * 7) % 18); // 3..20, up and down
+      for (const s of SYSTEMS) {
+        const ns = nsOf(s, 'scale');
+        const t = performance.now();
+        await scaleDeployment(hubApps, ns, 'svc', want);
+        latency[s].push(await timeUntil(t, want, () => memberReplicas(memberApps, ns, 'svc')));
+      }
+      const t = performance.now();
+      await scaleDeployment(alphaApps, 'direct', 'direct', want);
+      latency.direct.push(
+        await timeUntil(t, want, () => memberReplicas([alphaApps], 'direct', 'direct')),
+      );
+      await sleep(300);
+    }
+    return latency;
+  };
+
+  // Stages: each system in turn brings its workloads up to N (so neither slows the other), then
+  // the hub scales run with both systems' N workloads bound.
+  interface Stage {
+    n: number;
+    from: number;
+    converge: Record<
+      System,
+      { seconds: number; load: string; before: Map<string, Snapshot>; after: Map<string, Snapshot> }
+    >;
+    latency: Record<System | 'direct', number[]>;
+    latencyLoad: string;
+  }
+  const stages: Stage[] = [];
+  let from = 0;
+  for (const n of STAGES) {
+    const converge = {} as Stage['converge'];
+    for (const s of SYSTEMS) {
+      const ns = nsOf(s, 'many');
+      const before = await snapshots(procs);
+      const t = performance.now();
+      await inParallel(n - from, 16, async (i) => {
+        await hubApps.createNamespacedDeployment({
+          namespace: ns,
+          body: deployment(`w-${from + i}`, ns, 1, { cpu: MANY_CPU }),
+        });
       });
-    });
-    await waitFor(`${s}: ${N} workloads Ready in the members`, 30 * 60_000, async () => {
-      return (await readyWorkloads(memberApps, ns)) >= N;
-    });
-    const seconds = (performance.now() - t) / 1000;
-    await sleep(5000); // let trailing status writes land before reading CPU
-    converge[s] = { seconds, before, after: await snapshots(procs) };
-    console.log(`  converge ${s}: ${N} workloads in ${seconds.toFixed(1)} s`);
+      await waitFor(
+        `${s}: ${n} workloads Ready in the members`,
+        90 * 60_000,
+        async () => {
+          return (await readyWorkloads(memberApps, ns)) >= n;
+        },
+        2000, // a list of up to N Deployments per member: not four times a second
+      );
+      const seconds = (performance.now() - t) / 1000;
+      const load = loadAverage();
+      await sleep(5000); // let trailing status writes land before reading CPU
+      converge[s] = { seconds, load, before, after: await snapshots(procs) };
+      console.log(
+        `  converge ${s}: ${from} -> ${n} workloads in ${seconds.toFixed(1)} s (load ${load})`,
+      );
+    }
+    const latency = await measureLatency();
+    const latencyLoad = loadAverage();
+    console.log(`  latency at ${n} bound (load ${latencyLoad}): ${JSON.stringify(latency)}`);
+    stages.push({ n, from, converge, latency, latencyLoad });
+    from = n;
   }
   const atEnd = await snapshots(procs);
 
@@ -447,44 +500,70 @@ try {
   const ratio = (k: number, sw: number) => (sw > 0 ? `${(k / sw).toFixed(1)}x` : '-');
   const sumOf = (m: Map<string, Snapshot>, s: System, key: keyof Snapshot) =>
     procs.filter((p) => p.system === s).reduce((a, p) => a + (m.get(p.rec.name)?.[key] ?? 0), 0);
-  const sw = { p50: quantile(latency.spillway, 0.5), p99: quantile(latency.spillway, 0.99) };
-  const km = { p50: quantile(latency.karmada, 0.5), p99: quantile(latency.karmada, 0.99) };
-  const cpuIn = (s: System, phase: System) =>
-    sumOf(converge[phase].after, s, 'cpu') - sumOf(converge[phase].before, s, 'cpu');
-  const reqIn = (s: System, phase: System) =>
-    sumOf(converge[phase].after, s, 'requests') - sumOf(converge[phase].before, s, 'requests');
 
   console.log(
-    `\nSpillway vs Karmada ${bin.version} on one local fleet: 3 members (${MEMBERS.map(([a, c]) => `${a} ${c}`).join(', ')} kwok nodes of 16 CPU), Divided with dynamic weights`,
+    `\nSpillway vs Karmada ${bin.version} on one local fleet: 3 members (${MEMBERS.map(([a, c]) => `${a} ${c}`).join(', ')} kwok nodes of 16 CPU, ${PODS_PER_NODE} pods), Divided with dynamic weights`,
   );
   console.log('| figure | Spillway | Karmada | Karmada / Spillway |');
   console.log('|---|---|---|---|');
-  console.log(
-    `| hub scale -> member Deployments, p50 ms (${SCALES} scales) | ${f0(sw.p50)} | ${f0(km.p50)} | ${ratio(km.p50, sw.p50)} |`,
+  const row = (label: string, sw: number, km: number, fmt: (x: number) => string) =>
+    console.log(`| ${label} | ${fmt(sw)} | ${fmt(km)} | ${ratio(km, sw)} |`);
+  for (const st of stages) {
+    const c = st.converge;
+    const cpuIn = (s: System, phase: System) =>
+      sumOf(c[phase].after, s, 'cpu') - sumOf(c[phase].before, s, 'cpu');
+    const reqIn = (s: System, phase: System) =>
+      sumOf(c[phase].after, s, 'requests') - sumOf(c[phase].before, s, 'requests');
+    const step = st.from === 0 ? `${st.n}` : `${st.from} -> ${st.n}`;
+    row(
+      `converge ${step} workloads, s (load ${c.spillway.load} / ${c.karmada.load})`,
+      c.spillway.seconds,
+      c.karmada.seconds,
+      f1,
+    );
+    row(
+      `CPU s while converging its own ${step}`,
+      cpuIn('spillway', 'spillway'),
+      cpuIn('karmada', 'karmada'),
+      f1,
+    );
+    console.log(
+      `| CPU s while the other converged its ${step} (idle cost) | ${f1(cpuIn('spillway', 'karmada'))} | ${f1(cpuIn('karmada', 'spillway'))} | |`,
+    );
+    row(
+      `API requests while converging its own ${step}`,
+      reqIn('spillway', 'spillway'),
+      reqIn('karmada', 'karmada'),
+      f0,
+    );
+    const l = st.latency;
+    row(
+      `hub scale -> member Deployments, p50 ms, ${st.n} bound (${SCALES} scales, load ${st.latencyLoad})`,
+      quantile(l.spillway, 0.5),
+      quantile(l.karmada, 0.5),
+      f0,
+    );
+    row(
+      `hub scale -> member Deployments, p99 ms, ${st.n} bound`,
+      quantile(l.spillway, 0.99),
+      quantile(l.karmada, 0.99),
+      f0,
+    );
+    console.log(
+      `| direct member scale, p50 ms (baseline), ${st.n} bound | ${f0(quantile(l.direct, 0.5))} | | |`,
+    );
+  }
+  row(
+    'RSS MiB at the end (all processes)',
+    sumOf(atEnd, 'spillway', 'rss') / 2 ** 20,
+    sumOf(atEnd, 'karmada', 'rss') / 2 ** 20,
+    f0,
   );
-  console.log(
-    `| hub scale -> member Deployments, p99 ms | ${f0(sw.p99)} | ${f0(km.p99)} | ${ratio(km.p99, sw.p99)} |`,
-  );
-  console.log(
-    `| direct member scale, p50 ms (baseline) | ${f0(quantile(latency.direct, 0.5))} | | |`,
-  );
-  console.log(
-    `| converge ${N} workloads, s | ${f1(converge.spillway.seconds)} | ${f1(converge.karmada.seconds)} | ${ratio(converge.karmada.seconds, converge.spillway.seconds)} |`,
-  );
-  console.log(
-    `| CPU s while converging its own ${N} | ${f1(cpuIn('spillway', 'spillway'))} | ${f1(cpuIn('karmada', 'karmada'))} | ${ratio(cpuIn('karmada', 'karmada'), cpuIn('spillway', 'spillway'))} |`,
-  );
-  console.log(
-    `| CPU s while the other converged (idle cost) | ${f1(cpuIn('spillway', 'karmada'))} | ${f1(cpuIn('karmada', 'spillway'))} | |`,
-  );
-  console.log(
-    `| API requests while converging its own ${N} | ${f0(reqIn('spillway', 'spillway'))} | ${f0(reqIn('karmada', 'karmada'))} | ${ratio(reqIn('karmada', 'karmada'), reqIn('spillway', 'spillway'))} |`,
-  );
-  console.log(
-    `| RSS MiB at the end (all processes) | ${f0(sumOf(atEnd, 'spillway', 'rss') / 2 ** 20)} | ${f0(sumOf(atEnd, 'karmada', 'rss') / 2 ** 20)} | ${ratio(sumOf(atEnd, 'karmada', 'rss'), sumOf(atEnd, 'spillway', 'rss'))} |`,
-  );
-  console.log(
-    `| CPU s over the whole run (all processes) | ${f1(sumOf(atEnd, 'spillway', 'cpu') - sumOf(atStart, 'spillway', 'cpu'))} | ${f1(sumOf(atEnd, 'karmada', 'cpu') - sumOf(atStart, 'karmada', 'cpu'))} | ${ratio(sumOf(atEnd, 'karmada', 'cpu') - sumOf(atStart, 'karmada', 'cpu'), sumOf(atEnd, 'spillway', 'cpu') - sumOf(atStart, 'spillway', 'cpu'))} |`,
+  row(
+    'CPU s over the whole run (all processes)',
+    sumOf(atEnd, 'spillway', 'cpu') - sumOf(atStart, 'spillway', 'cpu'),
+    sumOf(atEnd, 'karmada', 'cpu') - sumOf(atStart, 'karmada', 'cpu'),
+    f1,
   );
   console.log(
     '\n| process | RSS MiB at the end | CPU s over the run | API requests over the run |',
@@ -497,17 +576,19 @@ try {
       `| ${p.rec.name} | ${f0((b?.rss ?? NaN) / 2 ** 20)} | ${f1((b?.cpu ?? NaN) - (a?.cpu ?? NaN))} | ${f0((b?.requests ?? NaN) - (a?.requests ?? NaN))} |`,
     );
   }
-  console.log('\nplacement (replicas per cluster; each system alone on the empty fleet)');
-  console.log('| workload | replicas | Spillway | Karmada | same |');
-  console.log('|---|---|---|---|---|');
-  for (const c of cases)
-    for (const want of c.steps) {
-      const a = placements.get(`${c.name} ${want} spillway`) ?? '';
-      const b = placements.get(`${c.name} ${want} karmada`) ?? '';
-      console.log(
-        `| ${c.name} (${c.cpu} CPU) | ${want} | ${a} | ${b} | ${a === b ? 'yes' : 'NO'} |`,
-      );
-    }
+  if (PLACEMENT) {
+    console.log('\nplacement (replicas per cluster; each system alone on the empty fleet)');
+    console.log('| workload | replicas | Spillway | Karmada | same |');
+    console.log('|---|---|---|---|---|');
+    for (const c of cases)
+      for (const want of c.steps) {
+        const a = placements.get(`${c.name} ${want} spillway`) ?? '';
+        const b = placements.get(`${c.name} ${want} karmada`) ?? '';
+        console.log(
+          `| ${c.name} (${c.cpu} CPU) | ${want} | ${a} | ${b} | ${a === b ? 'yes' : 'NO'} |`,
+        );
+      }
+  }
 } finally {
   for (const p of procs.reverse()) await stopProcess(p.rec);
   if (!process.env.BENCH_KEEP_FLEET) await fleetDown(stateDir);
