@@ -214,6 +214,14 @@ describe('ResourcePolicy units', () => {
     expect(byPool(list)).toEqual({ 'pool-a': 5, 'pool-b': 10, eci: 35 });
     expect(worst['pool-a']).toBeLessThanOrEqual(5);
     expect(worst['pool-b']).toBeLessThanOrEqual(10);
+    // Counts reach the status at most about once a second during the burst; the last write
+    // holds the final counts.
+    await waitFor('burst status 5/5,10/10,35 with no gated pod', 30_000, async () => {
+      const cur = JSON.parse(
+        await kubectl(env.kubeconfig, ['-n', ns, 'get', 'rsp', 'burst', '-o', 'json']),
+      ) as { status?: { summary?: string; gatedPods?: number } };
+      return cur.status?.summary === '5/5,10/10,35' && cur.status.gatedPods === 0;
+    });
     // The fast path was taken: pods sent to their unit at admission, never gated.
     expect(list.filter(admittedIntoUnit).length).toBeGreaterThan(0);
     // Every one of the 50 found room in its unit, at admission or by a pass: no Event.

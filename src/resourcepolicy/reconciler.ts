@@ -34,6 +34,7 @@ import type { PodView } from './pod-view.js';
 import { matchingPolicies } from './select.js';
 import { readPolicy, type Policy, type Unit } from './spec.js';
 import { buildStatus, statusChanged, type ConditionInput } from './status.js';
+import { beyondCounts, StatusPacer } from './status-pace.js';
 import { strandedByGonePolicy, type Refusal } from './stuck.js';
 import { hasGate, isDaemonSetPod, timeMs, type PolicyPod } from './types.js';
 import { GatedPodsReporter, type ResourcePolicyMetrics } from './metrics.js';
@@ -123,6 +124,8 @@ export class NamespaceReconciler {
     { unitNodes: number; eligibleNodes: number }
   >();
   private readonly gatedReporter: GatedPodsReporter;
+  /** Counts in a policy's status are written at most about once a second (status-pace.ts). */
+  private readonly statusPacer = new StatusPacer();
 
   constructor(private readonly deps: ReconcilerDeps) {
     this.core = deps.kubeConfig.makeApiClient(CoreV1Api);
@@ -210,9 +213,10 @@ export class NamespaceReconciler {
     const now = Date.now();
     for (const e of entries) {
       if (!e.policy) {
-        await this.writeStatus(e.raw, undefined, [
+        const later = await this.writeStatus(e.raw, undefined, [
           { type: 'Ready', status: 'False', reason: 'InvalidSpec', message: e.errors.join('; ') },
         ]);
+        if (later !== undefined) next = next === undefined ? later : Math.min(next, later);
         await deps.recorder.record(policyRef(e.raw), 'Warning', 'InvalidSpec', e.errors.join('; '));
         continue;
       }
@@ -370,7 +374,7 @@ export class NamespaceReconciler {
       conditions.push({ type: 'Conflict', status: 'True', reason: 'OverlappingSelector', message });
       await this.deps.recorder.record(policyRef(raw), 'Warning', 'OverlappingSelector', message);
     }
-    await this.writeStatus(
+    const statusDueMs = await this.writeStatus(
       raw,
       {
         policy,
@@ -386,6 +390,8 @@ export class NamespaceReconciler {
     // requeues the namespace) or, at the latest, when the reservations expire.
     let next = failed ? nowMs + 500 : plan.nextCheckMs;
     for (const r of held) next = next === undefined ? r.expiresMs : Math.min(next, r.expiresMs);
+    if (statusDueMs !== undefined)
+      next = next === undefined ? statusDueMs : Math.min(next, statusDueMs);
     return { gated: plan.gated, ...(next !== undefined ? { nextCheckMs: next } : {}) };
   }
 
@@ -584,7 +590,7 @@ export class NamespaceReconciler {
         }
       | undefined,
     conditions: ConditionInput[],
-  ): Promise<void> {
+  ): Promise<number | undefined> {
     const status = buildStatus({
       previous: raw.status,
       generation: raw.metadata.generation ?? 0,
@@ -597,7 +603,16 @@ export class NamespaceReconciler {
       conditions,
       nowIso: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
     });
-    if (!statusChanged(raw.status, status)) return;
+    if (!statusChanged(raw.status, status)) return undefined;
+    // Only counts changed, and the status was written less than a second ago: a pass at the
+    // window's end writes the counts of that moment (the caller requeues the namespace then).
+    const nowMs = Date.now();
+    const pace = this.statusPacer.offer(
+      raw.metadata.uid ?? `${raw.metadata.namespace ?? ''}/${raw.metadata.name ?? ''}`,
+      nowMs,
+      beyondCounts(raw.status, status),
+    );
+    if (!pace.write) return nowMs + pace.inMs;
     try {
       await this.custom.patchNamespacedCustomObjectStatus(
         {
@@ -613,5 +628,6 @@ export class NamespaceReconciler {
     } catch (err) {
       if (statusCode(err) !== 404) throw err;
     }
+    return undefined;
   }
 }
