@@ -1,17 +1,19 @@
 /** Jest fixture: the fleet controller in this process for one test file (see useFleetController). */
 import { join } from 'node:path';
-import { afterAll, beforeAll } from '@jest/globals';
+import { beforeAll } from '@jest/globals';
 import { runFleetController, type FleetController } from '../../src/fleet/controller.js';
 import { fileLogger } from '../../src/runtime/logger.js';
-import { hub, kubeConfigFor, type FleetState } from '../fleet/index.js';
+import { hub, kubeConfigFor } from '../fleet/index.js';
+import type { FleetFixture } from './fleet.js';
 import { SYSTEM_NAMESPACE, installCrds, registerMembers } from './spillway.js';
 
 /**
  * For a test file: CRDs and members registered on the fleet's hub, and the fleet controller
- * running in this process (logs in the fleet's logs/), stopped after the file's tests.
+ * running in this process (logs in the fleet's logs/), stopped after the file's tests and
+ * before the fleet goes down.
  */
 export function useFleetController(
-  fleet: { readonly state: FleetState },
+  fleet: FleetFixture,
   options: { leaderElection?: boolean; healthPort?: number } = {},
 ): { readonly healthPort: number | undefined } {
   let controller: FleetController | undefined;
@@ -32,9 +34,9 @@ export function useFleetController(
       ...(options.healthPort !== undefined ? { healthPort: options.healthPort } : {}),
     });
   }, 60_000);
-  afterAll(async () => {
+  fleet.beforeDown(async () => {
     await controller?.stop();
-  }, 30_000);
+  });
   return {
     /** The port of /metrics and the probes, with `healthPort: 0` (a free port). */
     get healthPort() {

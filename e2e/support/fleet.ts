@@ -16,6 +16,13 @@ export const FLEET_START_TIMEOUT_MS = 180_000;
 
 export interface FleetFixture {
   readonly state: FleetState;
+  /**
+   * Runs `stop` after the file's tests and before the fleet goes down (the last registered
+   * first): a process talking to the fleet, such as an in-process controller, must stop while
+   * its API servers still answer. A separate afterAll would run after the fleet's, since Jest
+   * runs afterAll hooks in the order they were declared.
+   */
+  beforeDown(stop: () => Promise<void>): void;
 }
 
 export function useFleet(
@@ -25,11 +32,13 @@ export function useFleet(
 ): FleetFixture {
   const stateDir = join(DEFAULT_STATE_ROOT, `e2e-${name}`);
   let state: FleetState | undefined;
+  const stops: (() => Promise<void>)[] = [];
   beforeAll(async () => {
     await fleetDown(stateDir); // leftovers of an interrupted run
     state = await fleetUp({ topologyPath: join(TOPOLOGIES, topology), stateDir, ...options });
   }, FLEET_START_TIMEOUT_MS);
   afterAll(async () => {
+    for (const stop of stops.reverse()) await stop();
     // SPILLWAY_KEEP_FLEET=1 leaves the fleet (and its logs) up for a look after a failure.
     if (process.env.SPILLWAY_KEEP_FLEET) return;
     // The last run's logs of each file stay under .fleet/last-logs, so a failure seen only
@@ -41,11 +50,14 @@ export function useFleet(
       cpSync(logs, kept, { recursive: true });
     }
     await fleetDown(stateDir);
-  }, 60_000);
+  }, 90_000); // the stops (up to 30 s) and the fleet's own 60 s
   return {
     get state(): FleetState {
       if (!state) throw new Error('fleet not started');
       return state;
+    },
+    beforeDown(stop) {
+      stops.push(stop);
     },
   };
 }
