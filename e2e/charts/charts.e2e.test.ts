@@ -273,6 +273,15 @@ describe('spillway-member: the chart ServiceAccount runs the ResourcePolicy cont
     expect(
       await allowed(admin, sa, { verb: 'create', resource: 'pods', namespace: 'rp-test' }),
     ).toBe(false);
+    // Events: the recorder creates one and patches its count on repeats, nothing more.
+    for (const verb of ['create', 'patch'])
+      expect(await allowed(admin, sa, { verb, resource: 'events', namespace: 'rp-test' })).toBe(
+        true,
+      );
+    for (const verb of ['get', 'update', 'delete'])
+      expect(await allowed(admin, sa, { verb, resource: 'events', namespace: 'rp-test' })).toBe(
+        false,
+      );
     expect(
       await boundClusterRoles(
         admin,
@@ -371,6 +380,10 @@ describe('spillway-hub and register-member: the fleet controller with only the i
         namespace: 'test',
       }),
     ).toBe(false);
+    for (const verb of ['create', 'patch'])
+      expect(await allowed(admin, sa, { verb, resource: 'events', namespace: 'test' })).toBe(true);
+    for (const verb of ['get', 'update', 'delete'])
+      expect(await allowed(admin, sa, { verb, resource: 'events', namespace: 'test' })).toBe(false);
     expect(
       await boundClusterRoles(
         admin,

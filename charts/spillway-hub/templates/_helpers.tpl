@@ -161,7 +161,7 @@ dedicated hub. Each rule says why it is needed.
 # Events on templates and policies (Scheduled, ProvisioningRequested, Conflict, ...).
 - apiGroups: ['']
   resources: [events]
-  verbs: [get, create, update, patch]
+  verbs: [create, patch]
 {{- end -}}
 
 {{/* Rights in the hub namespace only: member kubeconfig Secrets (read) and the leader Lease. */}}
