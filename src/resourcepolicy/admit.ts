@@ -11,7 +11,8 @@
  * - the first unit that admits the pod has room for it now (a pod that would wait for nodes,
  *   preempt, or be held keeps the gate, so those paths and their Events are unchanged);
  * - places held for pods admitted a moment ago (not yet seen by the watch) do not change the
- *   answer: if they do, one of them may be a create that failed, and the pass decides instead.
+ *   answer: if they do, one of them may be a create that failed, so the answer waits for the
+ *   watch to show those pods (admission.ts asks again then, or gates after a moment).
  *
  * Anything else, and anything the caller is unsure of (not the leader, caches not synced, a
  * policy edit not yet processed, a dry run), keeps the gate.
@@ -52,7 +53,15 @@ export type AdmitDecision =
       /** The pod as it will be stored: what the reservation counts until the watch shows it. */
       readonly placed: PolicyPod;
     }
-  | { readonly kind: 'gate'; readonly why: string };
+  | {
+      readonly kind: 'gate';
+      readonly why: string;
+      /**
+       * Places held for pods admitted a moment ago decide the unit: once the watch shows those
+       * pods (or their places end), the answer is certain and may be asked again.
+       */
+      readonly untilSeen?: true;
+    };
 
 /**
  * A copy of the tallies with what chooseUnit reads for a pod of `group` (its group's counts,
@@ -112,7 +121,11 @@ export function admitDecision(input: AdmitInput): AdmitDecision {
   if (input.reserved.length > 0) {
     const without = decide(input, false);
     if (without.kind !== 'assign' || without.unit !== d.unit)
-      return { kind: 'gate', why: 'places held for pods admitted a moment ago decide the unit' };
+      return {
+        kind: 'gate',
+        why: 'places held for pods admitted a moment ago decide the unit',
+        untilSeen: true,
+      };
   }
   const unit = policy.units[d.unit];
   if (!unit) return { kind: 'gate', why: 'unit out of range' };

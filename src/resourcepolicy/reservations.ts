@@ -23,8 +23,14 @@ export class ReservationLedger {
   private readonly byPolicy = new Map<string, Map<string, Reservation>>();
   private readonly policyOf = new Map<string, string>();
   private sweptMs = 0;
+  private readonly dropListeners: ((namespace: string, policy: string) => void)[] = [];
 
   constructor(private readonly ttlMs: number) {}
+
+  /** Told (synchronously) each time a place of a policy ends: seen, expired or replaced. */
+  onDrop(listener: (namespace: string, policy: string) => void): void {
+    this.dropListeners.push(listener);
+  }
 
   /** Holds a place for a pod admitted with `token` in its ANNOTATION_ADMISSION annotation. */
   reserve(token: string, r: Omit<Reservation, 'expiresMs'>, nowMs: number): void {
@@ -72,7 +78,9 @@ export class ReservationLedger {
     if (key === undefined) return;
     this.policyOf.delete(token);
     const held = this.byPolicy.get(key);
+    const r = held?.get(token);
     held?.delete(token);
     if (held?.size === 0) this.byPolicy.delete(key);
+    if (r) for (const listener of this.dropListeners) listener(r.namespace, r.policy);
   }
 }

@@ -36,22 +36,24 @@ export interface WebhookMetrics {
 
 /**
  * Sends a selected pod straight to its unit when that is certain (admission.ts): the patch, or
- * undefined to gate it. Never asked for a dry run, which must not hold a place.
+ * undefined to gate it. Never asked for a dry run, which must not hold a place. May answer
+ * after a moment (well within the API server's deadline), when places held for pods admitted
+ * just before decide the unit until the watch shows those pods.
  */
 export type DecideAtAdmission = (
   pod: PolicyPod,
   namespace: string,
   token: string,
-) => JsonPatchOp[] | undefined;
+) => JsonPatchOp[] | undefined | Promise<JsonPatchOp[] | undefined>;
 
 export type ReviewResult = 'gated' | 'assigned' | 'skipped';
 
-/** The pure part: an AdmissionReview body in, the review to answer out. */
-export function review(
+/** The part without I/O: an AdmissionReview body in, the review to answer out. */
+export async function review(
   body: unknown,
   policies: () => Iterable<SelectorHolder>,
   decide?: DecideAtAdmission,
-): { response: AdmissionReviewResponse; result: ReviewResult } {
+): Promise<{ response: AdmissionReviewResponse; result: ReviewResult }> {
   const request = (body as { request?: AdmissionRequest } | null)?.request;
   const uid = request?.uid ?? '';
   const allow = (): AdmissionReviewResponse => ({
@@ -66,7 +68,7 @@ export function review(
   if (patch.length === 0) return { response: allow(), result: 'skipped' };
   let direct: JsonPatchOp[] | undefined;
   try {
-    if (decide && request.dryRun !== true) direct = decide(request.object, namespace, uid);
+    if (decide && request.dryRun !== true) direct = await decide(request.object, namespace, uid);
   } catch {
     direct = undefined; // a fault in the fast path must never let a selected pod through ungated
   }
@@ -108,32 +110,34 @@ function handle(opts: WebhookServerOptions, req: IncomingMessage, res: ServerRes
     if (size > MAX_BODY) req.destroy();
     else chunks.push(c);
   });
-  req.on('end', () => {
+  // The decision may take a moment (admission.ts): answered when it is known.
+  const respond = async (): Promise<void> => {
     let result: ReviewResult | 'error' = 'error';
-    let answer: AdmissionReviewResponse;
+    let reply: AdmissionReviewResponse;
     try {
-      const out = review(
+      const out = await review(
         JSON.parse(Buffer.concat(chunks).toString('utf8')),
         opts.policies,
         opts.decide,
       );
-      answer = out.response;
+      reply = out.response;
       result = out.result;
     } catch (err) {
       opts.logger.warn('unreadable admission review; pod allowed unchanged', {
         error: String(err),
       });
-      answer = {
+      reply = {
         apiVersion: 'admission.k8s.io/v1',
         kind: 'AdmissionReview',
         response: { uid: '', allowed: true },
       };
     }
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(reply));
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
     opts.metrics.latency.observe({ result }, seconds);
     opts.metrics.admissions.inc({ result });
-  });
+  };
+  req.on('end', () => void respond());
 }
 
 export async function startWebhookServer(opts: WebhookServerOptions): Promise<WebhookServer> {

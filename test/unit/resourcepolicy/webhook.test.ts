@@ -34,7 +34,7 @@ describe('the webhook', () => {
     expect(gateDecision(pod('p', { gated: true }), 'ns', policies).patch).toEqual([]);
   });
 
-  it('answers an AdmissionReview with a base64 JSON patch, and allows anything it does not know', () => {
+  it('answers an AdmissionReview with a base64 JSON patch, and allows anything it does not know', async () => {
     const body = {
       request: {
         uid: 'u1',
@@ -44,7 +44,7 @@ describe('the webhook', () => {
         object: pod('p'),
       },
     };
-    const out = review(body, () => policies);
+    const out = await review(body, () => policies);
     expect(out.result).toBe('gated');
     expect(out.response.response).toMatchObject({
       uid: 'u1',
@@ -57,14 +57,14 @@ describe('the webhook', () => {
       {},
       { request: { uid: 'u2', kind: { kind: 'Service' }, operation: 'CREATE' } },
     ]) {
-      const r = review(odd, () => policies);
+      const r = await review(odd, () => policies);
       expect(r.result).toBe('skipped');
       expect(r.response.response.allowed).toBe(true);
       expect(r.response.response.patch).toBeUndefined();
     }
   });
 
-  it('uses the unit decided at admission, never for a dry run, and gates when deciding fails', () => {
+  it('uses the unit decided at admission, never for a dry run, and gates when deciding fails', async () => {
     const body = (dryRun: boolean) => ({
       request: {
         uid: 'u1',
@@ -81,15 +81,15 @@ describe('the webhook', () => {
       asked.push(token);
       return direct;
     };
-    const real = review(body(false), () => policies, decide);
+    const real = await review(body(false), () => policies, decide);
     expect(real.result).toBe('assigned');
     expect(decode(real.response.response.patch)).toEqual(direct);
     expect(asked).toEqual(['u1']);
     // A dry run shows the gate and holds no place: the decision is not even asked.
-    const dry = review(body(true), () => policies, decide);
+    const dry = await review(body(true), () => policies, decide);
     expect(dry.result).toBe('gated');
     expect(asked).toEqual(['u1']);
-    const failing = review(
+    const failing = await review(
       body(false),
       () => policies,
       () => {
@@ -105,12 +105,30 @@ describe('the webhook', () => {
       },
     ]);
     // Undecided: the gate, as before.
-    expect(
-      review(
-        body(false),
-        () => policies,
-        () => undefined,
-      ).result,
-    ).toBe('gated');
+    const undecided = await review(
+      body(false),
+      () => policies,
+      () => undefined,
+    );
+    expect(undecided.result).toBe('gated');
+    // A decision that takes a moment (held places to be seen) is awaited.
+    const later = await review(
+      body(false),
+      () => policies,
+      () => Promise.resolve(direct),
+    );
+    expect(later.result).toBe('assigned');
+    const laterGate = await review(
+      body(false),
+      () => policies,
+      () => Promise.resolve(undefined),
+    );
+    expect(laterGate.result).toBe('gated');
+    const rejected = await review(
+      body(false),
+      () => policies,
+      () => Promise.reject(new Error('x')),
+    );
+    expect(rejected.result).toBe('gated');
   });
 });
