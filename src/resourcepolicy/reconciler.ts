@@ -33,7 +33,7 @@ import { planPolicy, type Action } from './plan.js';
 import type { PodView } from './pod-view.js';
 import { matchingPolicies } from './select.js';
 import { readPolicy, type Policy, type Unit } from './spec.js';
-import { buildStatus, statusChanged, type ConditionInput } from './status.js';
+import { buildStatus, statusChanged, statusPatch, type ConditionInput } from './status.js';
 import { beyondCounts, StatusPacer } from './status-pace.js';
 import { strandedByGonePolicy, type Refusal } from './stuck.js';
 import { hasGate, isDaemonSetPod, timeMs, type PolicyPod } from './types.js';
@@ -621,7 +621,7 @@ export class NamespaceReconciler {
           namespace: raw.metadata.namespace ?? '',
           plural: RESOURCE_POLICY_PLURAL,
           name: raw.metadata.name ?? '',
-          body: { status },
+          body: statusPatch(raw.status, status),
         },
         mergePatch,
       );

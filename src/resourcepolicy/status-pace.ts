@@ -9,12 +9,13 @@
  * In memory only: after a restart or a change of leader, the first pass writes.
  */
 import type { ResourcePolicyStatus } from '../api/resourcepolicy.js';
+import { stableJson } from '../util/stable-json.js';
 
 export const STATUS_WINDOW_MS = 1000;
 
 /** The status without its counts (what a burst of pods changes) and without timestamps. */
 function withoutCounts(s: ResourcePolicyStatus | undefined): string {
-  return JSON.stringify({
+  return stableJson({
     observedGeneration: s?.observedGeneration,
     units: s?.units?.map((u) => ({
       index: u.index,

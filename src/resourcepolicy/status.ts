@@ -12,6 +12,7 @@ import type {
   UnitStatus,
 } from '../api/resourcepolicy.js';
 import type { Amounts, UnitTally } from './counting.js';
+import { stableJson } from '../util/stable-json.js';
 import { quantityText } from './quantity-text.js';
 import type { Unit } from './spec.js';
 
@@ -146,15 +147,32 @@ export function buildStatus(args: {
   };
 }
 
-/** Whether writing `next` would change anything but timestamps: skips no-op status writes. */
+/**
+ * Whether writing `next` would change anything but timestamps: skips no-op status writes. The
+ * stored status comes back from the API server with its keys sorted, hence the stable text.
+ */
 export function statusChanged(
   prev: ResourcePolicyStatus | undefined,
   next: ResourcePolicyStatus,
 ): boolean {
   const strip = (s: ResourcePolicyStatus | undefined) =>
-    JSON.stringify({
+    stableJson({
       ...s,
       conditions: s?.conditions?.map((c) => ({ ...c, lastTransitionTime: '' })),
     });
   return strip(prev) !== strip(next);
+}
+
+/**
+ * The merge patch that writes `next`. A merge patch keeps the members it does not name, so a
+ * top-level member `next` leaves out (podsOutsideUnits back to zero) is removed with null;
+ * lists (units, conditions) are replaced whole.
+ */
+export function statusPatch(
+  prev: ResourcePolicyStatus | undefined,
+  next: ResourcePolicyStatus,
+): { status: Record<string, unknown> } {
+  const status: Record<string, unknown> = { ...next };
+  for (const key of Object.keys(prev ?? {})) if (!(key in next)) status[key] = null;
+  return { status };
 }

@@ -81,6 +81,16 @@ describe('StatusPacer (policy status at most about once a second)', () => {
       ],
     });
     expect(beyondCounts(before, counts)).toBe(false);
+    // As read back from the API server: the same, keys sorted.
+    const sorted = JSON.parse(
+      JSON.stringify(before, (_k, v: unknown) =>
+        v !== null && typeof v === 'object' && !Array.isArray(v)
+          ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1)))
+          : v,
+      ),
+    ) as ResourcePolicyStatus;
+    expect(JSON.stringify(sorted)).not.toBe(JSON.stringify(before));
+    expect(beyondCounts(sorted, counts)).toBe(false);
     expect(beyondCounts(undefined, before)).toBe(true);
     expect(beyondCounts(before, status({ observedGeneration: 2 }))).toBe(true);
     const notReady = status({

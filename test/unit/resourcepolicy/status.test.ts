@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { tallyUnits } from '../../../src/resourcepolicy/counting.js';
 import { quantityText } from '../../../src/resourcepolicy/quantity-text.js';
 import { planPolicy } from '../../../src/resourcepolicy/plan.js';
-import { buildStatus, statusChanged } from '../../../src/resourcepolicy/status.js';
+import { buildStatus, statusChanged, statusPatch } from '../../../src/resourcepolicy/status.js';
 import { parseMilli } from '../../../src/util/quantity.js';
 import { POOLS, pod, policyOf } from './helpers.js';
 
@@ -49,6 +49,31 @@ describe('status', () => {
     const again = build(first, '2026-01-01T01:00:00Z');
     expect(again.conditions?.[0]?.lastTransitionTime).toBe('2026-01-01T00:00:00Z');
     expect(statusChanged(first, again)).toBe(false);
+  });
+
+  it('sees no change in a status read back from the API server, whose keys come sorted', () => {
+    // Every pass used to write the status again (about one patch per pod in a burst).
+    const sortKeys = (v: unknown): unknown =>
+      Array.isArray(v)
+        ? v.map(sortKeys)
+        : v !== null && typeof v === 'object'
+          ? Object.fromEntries(
+              Object.entries(v)
+                .sort(([a], [b]) => (a < b ? -1 : 1))
+                .map(([k, x]) => [k, sortKeys(x)]),
+            )
+          : v;
+    const stored = sortKeys(build()) as ReturnType<typeof build>;
+    expect(JSON.stringify(stored)).not.toBe(JSON.stringify(build()));
+    expect(statusChanged(stored, build(stored, '2026-01-01T01:00:00Z'))).toBe(false);
+  });
+
+  it('removes with the patch what the new status leaves out (a merge patch would keep it)', () => {
+    const before = { ...build(), podsOutsideUnits: 2 };
+    const now = build(before);
+    expect(now.podsOutsideUnits).toBeUndefined();
+    expect(statusPatch(before, now).status).toMatchObject({ podsOutsideUnits: null, gatedPods: 1 });
+    expect(statusPatch(now, now).status).not.toHaveProperty('podsOutsideUnits');
   });
 });
 
