@@ -71,6 +71,11 @@ export interface KindEntry {
    * value for them (a Job's completions are fixed at creation).
    */
   readonly immutableSpec?: readonly string[];
+  /**
+   * The copy is made from the hub template's field ownership (its managedFields' field sets):
+   * the hub's watch of this kind keeps them, which other kinds' watches drop to save memory.
+   */
+  readonly fieldOwnership?: boolean;
 }
 
 /** A member copy as the hub status aggregation sees it. */
@@ -464,7 +469,8 @@ export const KINDS: readonly KindEntry[] = [
     upToDate: () => true,
     hubStatus: cronJobHubStatus,
   },
-  { key: 'v1|Service', strip: stripService, upToDate: () => true },
+  // explicitNodePorts reads which client set each node port.
+  { key: 'v1|Service', strip: stripService, upToDate: () => true, fieldOwnership: true },
   { key: 'v1|Secret', strip: (copy) => stripSecret(copy), upToDate: () => true },
   { key: 'v1|ServiceAccount', strip: (copy) => stripServiceAccount(copy), upToDate: () => true },
   {

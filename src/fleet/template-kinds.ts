@@ -12,6 +12,7 @@ import {
 } from '@kubernetes/client-node';
 import { WatchedCache } from '../runtime/informer.js';
 import type { Logger } from '../runtime/logger.js';
+import { kindOf } from './kinds.js';
 
 /** Exposes KubernetesObjectApi's cached discovery lookup. */
 class Discovery extends KubernetesObjectApi {
@@ -78,6 +79,7 @@ export class TemplateKinds {
         // A safety net only (every change is an event): each resync re-queues every template,
         // a no-op reconcile of thousands of them, so it is slow.
         resyncMs: TEMPLATE_RESYNC_MS,
+        keepFieldSets: kindOf(k).fieldOwnership === true,
       });
       cache.on((obj, event) => {
         // Lists through KubernetesObjectApi omit apiVersion/kind on items; restore them.

@@ -1,7 +1,8 @@
 /**
  * A watched cache of one kind: client-node's list+watch informer (which re-lists on 410 Gone),
  * restarted with backoff after any other watch error, with a periodic resync that reports every
- * cached object again so level-based reconcilers catch up on anything they missed.
+ * cached object again so level-based reconcilers catch up on anything they missed. Objects are
+ * kept without their managedFields' field sets (cached-object.ts) unless asked otherwise.
  */
 import {
   makeInformer,
@@ -9,6 +10,7 @@ import {
   type KubernetesListObject,
   type KubernetesObject,
 } from '@kubernetes/client-node';
+import { dropFieldSets } from './cached-object.js';
 import { errorMessage, type Logger } from './logger.js';
 
 export type EventHandler<T> = (obj: T, event: 'add' | 'update' | 'delete' | 'resync') => void;
@@ -20,6 +22,11 @@ export interface WatchedCacheOptions<T extends KubernetesObject> {
   list: () => Promise<KubernetesListObject<T>>;
   labelSelector?: string;
   resyncMs?: number;
+  /**
+   * Keep managedFields whole, field sets included: for a reader of field ownership. Otherwise
+   * they are dropped as each object arrives (most of a cached object's memory).
+   */
+  keepFieldSets?: boolean;
   logger: Logger;
 }
 
@@ -34,8 +41,14 @@ export class WatchedCache<T extends KubernetesObject> {
 
   constructor(private readonly opts: WatchedCacheOptions<T>) {
     this.informer = makeInformer<T>(opts.kubeConfig, opts.path, opts.list, opts.labelSelector);
-    this.informer.on('add', (o) => this.emit(o, 'add'));
-    this.informer.on('update', (o) => this.emit(o, 'update'));
+    // The informer stores the very object it hands to these callbacks: trimmed here, before
+    // anyone sees it, it is trimmed in the cache too.
+    const keep = (o: T): T => {
+      if (!opts.keepFieldSets) dropFieldSets(o);
+      return o;
+    };
+    this.informer.on('add', (o) => this.emit(keep(o), 'add'));
+    this.informer.on('update', (o) => this.emit(keep(o), 'update'));
     this.informer.on('delete', (o) => this.emit(o, 'delete'));
     this.informer.on('error', (err) => {
       if (this.stopped) return;

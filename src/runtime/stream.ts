@@ -66,18 +66,27 @@ export class ListWatchStream<T extends KubernetesObject> {
     return { items, resourceVersion: rv };
   }
 
+  /**
+   * Lists everything and hands the snapshot over; returns the version to watch from. A method
+   * of its own so the listed objects are not held by the loop's frame while it watches (a
+   * member's 1000 nodes are about 8 MiB).
+   */
+  private async relist(): Promise<string> {
+    const { items, resourceVersion } = await this.listAll();
+    this.opts.onSnapshot(items);
+    return resourceVersion;
+  }
+
   private async loop(): Promise<void> {
     let failures = 0;
     while (!this.stopped) {
       try {
-        const { items, resourceVersion } = await this.listAll();
-        this.opts.onSnapshot(items);
+        let rv = await this.relist();
         if (!this.synced) {
           this.synced = true;
           this.resolveFirst();
         }
         failures = 0;
-        let rv = resourceVersion;
         // Watch until the server says the version is too old (410), then re-list.
         for (;;) {
           if (this.stopped) return;
