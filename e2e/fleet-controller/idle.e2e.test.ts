@@ -51,7 +51,35 @@ async function writesDuring(ms: number): Promise<WriteRequest[]> {
   return reconcileWrites(counter.stop());
 }
 
-useFleetController(fleet);
+/** GETs this process (the in-process controller) sends for a workload's binding during `f`. */
+async function bindingReads(workload: string, f: () => Promise<unknown>): Promise<string[]> {
+  const reads: string[] = [];
+  const original = https.request;
+  (https as { request: typeof https.request }).request = ((...args: unknown[]) => {
+    const o = args[0] as { method?: string; path?: string };
+    if (
+      (o.method ?? 'GET') === 'GET' &&
+      o.path?.includes(`/resourcebindings/${workload}-deployment`)
+    )
+      reads.push(o.path);
+    return (original as (...a: unknown[]) => ReturnType<typeof https.request>)(...args);
+  }) as typeof https.request;
+  try {
+    await f();
+  } finally {
+    (https as { request: typeof https.request }).request = original;
+  }
+  return reads;
+}
+
+const controller = useFleetController(fleet, { healthPort: 0 });
+
+/** Reconciles the controller has run (its own counter on /metrics). */
+async function reconciles(): Promise<number> {
+  const res = await fetch(`http://127.0.0.1:${controller.healthPort ?? 0}/metrics`);
+  const series = (await res.text()).match(/^spillway_reconcile_total\{[^}]*\} [0-9.e+]+$/gm);
+  return (series ?? []).reduce((n, line) => n + Number(line.split(' ').pop()), 0);
+}
 beforeAll(() => {
   kubectl(hubKc(), ['create', 'ns', NS]);
 });
@@ -119,6 +147,13 @@ describe('no work when nothing changed', () => {
     const writes = await writesDuring(IDLE_MS);
     console.log(`writes in ${IDLE_MS / 1000} idle seconds: ${writes.length}`);
     expect(writes.map((w) => `${w.method} ${w.target}`)).toEqual([]);
+
+    // big is reconciled every second while it waits; its binding, unchanged since this
+    // controller last wrote it, comes from the watch cache, not from the API server.
+    const before = await reconciles();
+    const reads = await bindingReads('big', () => new Promise((r) => setTimeout(r, 5000)));
+    expect(await reconciles()).toBeGreaterThan(before);
+    expect(reads).toEqual([]);
   }, 300_000);
 
   it('puts back a member copy deleted or edited by hand', async () => {
@@ -136,29 +171,12 @@ describe('no work when nothing changed', () => {
     );
   }, 120_000);
   it('re-reads no other binding when one workload scales and member capacity changes', async () => {
-    /** GETs this process (the in-process controller) sends for api's binding during `f`. */
-    const apiReads = async (f: () => Promise<unknown>): Promise<string[]> => {
-      const reads: string[] = [];
-      const original = https.request;
-      (https as { request: typeof https.request }).request = ((...args: unknown[]) => {
-        const o = args[0] as { method?: string; path?: string };
-        if ((o.method ?? 'GET') === 'GET' && o.path?.includes('/resourcebindings/api-deployment'))
-          reads.push(o.path);
-        return (original as (...a: unknown[]) => ReturnType<typeof https.request>)(...args);
-      }) as typeof https.request;
-      try {
-        await f();
-      } finally {
-        (https as { request: typeof https.request }).request = original;
-      }
-      return reads;
-    };
     const pause = (ms: number) => () => new Promise((r) => setTimeout(r, ms));
     // api settles first (the test before scaled its copy by hand).
     const quietBy = Date.now() + 60_000;
-    while (Date.now() < quietBy && (await apiReads(pause(4000))).length > 0);
+    while (Date.now() < quietBy && (await bindingReads('api', pause(4000))).length > 0);
 
-    const reads = await apiReads(async () => {
+    const reads = await bindingReads('api', async () => {
       kubectl(hubKc(), ['scale', 'deploy', 'web', `-n${NS}`, '--replicas=4']);
       await waitFor(
         'web at 4 in idc',

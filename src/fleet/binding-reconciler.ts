@@ -124,8 +124,9 @@ export class BindingReconciler {
     const key = parseTemplateKey(keyText);
     this.port.watchCopies(key);
     const log = this.deps.logger.child({ key: `${key.kind}/${key.namespace}/${key.name}` });
-    // Read, not the watch cache: a cache one write behind would hand the scheduler an old
-    // result, and a cluster holding replicas could be forgotten (and its copy orphaned).
+    // As it is now: a cache one write behind would hand the scheduler an old result, and a
+    // cluster holding replicas could be forgotten (and its copy orphaned). The port reads it
+    // unless its cache holds the version last written or read (binding-versions.ts).
     const binding = await this.port.readBinding(key.namespace, bindingName(key.name, key.kind));
     const claim = decideClaim(key, this.port.template(key), binding, this.port.policies());
     if (claim.kind !== 'claim') return this.unplaced(keyText, key, binding, claim, log);

@@ -33,6 +33,7 @@ import { DEFAULT_FLEET_WORKERS } from './workers.js';
 import { TemplateChanges, type WatchedTemplate } from './template-change.js';
 import { fenceWrites, writeGateOf } from '../runtime/write-fence.js';
 import { BindingReconciler } from './binding-reconciler.js';
+import { BindingVersions } from './binding-versions.js';
 import { KubeReconcilePort } from './reconcile-io.js';
 import { dependenciesOf } from './dependencies.js';
 import { DependencyWatch } from './dependency-watch.js';
@@ -284,8 +285,14 @@ export async function runFleetController(
   });
   // WorkloadRebalancers: asked bindings and their outcome (rebalancer-sync.ts), on any change
   // of a rebalancer or a binding, once at a time; only the leader writes.
-  const rebalancerSync = new RebalancerSync(opts.hub, logger, (w) =>
-    queue.add(formatTemplateKey(w)),
+  // Every writer of bindings in this process tells it what its write returned, so the
+  // reconcile can use the binding cache when it holds that version (binding-versions.ts).
+  const bindingVersions = new BindingVersions();
+  const rebalancerSync = new RebalancerSync(
+    opts.hub,
+    logger,
+    (w) => queue.add(formatTemplateKey(w)),
+    bindingVersions,
   );
   let rebalancerTimer: NodeJS.Timeout | undefined;
   const rebalancersChanged = (delayMs = 300) => {
@@ -434,6 +441,9 @@ export async function runFleetController(
       templates,
       policies,
       overridePolicies: () => overrideWatch.policies(),
+      cachedBinding: (namespace, name) =>
+        bindingCache.get(name, namespace) as unknown as ResourceBinding | undefined,
+      bindingVersions,
     }),
     logger,
     overrides: overrideWatch,

@@ -35,6 +35,7 @@ import type { TemplateObject } from './member-copy.js';
 import type { MemberRegistry } from './member-registry.js';
 import { BINDING_ANNOTATION, isManagedCopy, ownershipOf } from './ownership.js';
 import { statusCode } from '../runtime/api-errors.js';
+import type { BindingVersions } from './binding-versions.js';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 /** Its own field manager: these replaces are no part of a template copy's server-side apply. */
@@ -60,6 +61,8 @@ export class DependencySyncer {
   constructor(
     hub: KubeConfig,
     private readonly members: MemberRegistry,
+    /** Told the version each binding write returned (binding-versions.ts). */
+    private readonly versions?: BindingVersions,
   ) {
     this.hubObjects = KubernetesObjectApi.makeApiClient(hub);
     this.custom = hub.makeApiClient(CustomObjectsApi);
@@ -315,6 +318,7 @@ export class DependencySyncer {
         },
         mergePatch,
       )
+      .then((written) => this.versions?.saw(namespace, bName, written as ResourceBinding))
       .catch((err: unknown) => {
         if (statusCode(err) !== 404) throw err;
       });

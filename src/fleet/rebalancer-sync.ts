@@ -19,6 +19,7 @@ import {
 } from '../api/fleet.js';
 import { statusCode } from '../runtime/api-errors.js';
 import { errorMessage, type Logger } from '../runtime/logger.js';
+import type { BindingVersions } from './binding-versions.js';
 import { REBALANCE_REQUEST_ANNOTATION } from './rebalance-binding.js';
 import { statusPatchChanges } from './status-change.js';
 import { planRebalancer } from './workload-rebalancer.js';
@@ -33,6 +34,8 @@ export class RebalancerSync {
     private readonly logger: Logger,
     /** Queues the template whose binding was just asked. */
     private readonly enqueue: (w: WorkloadReference) => void,
+    /** Told the version each binding write returned (binding-versions.ts). */
+    private readonly versions?: BindingVersions,
   ) {
     this.custom = hub.makeApiClient(CustomObjectsApi);
   }
@@ -61,7 +64,7 @@ export class RebalancerSync {
       );
       try {
         for (const w of plan.ask) {
-          await this.custom.patchNamespacedCustomObject(
+          const written = await this.custom.patchNamespacedCustomObject(
             {
               group: FLEET_GROUP,
               version: FLEET_VERSION,
@@ -72,6 +75,7 @@ export class RebalancerSync {
             },
             mergePatch,
           );
+          this.versions?.saw(w.namespace, bindingName(w.name, w.kind), written as ResourceBinding);
           this.logger.info('rebalance requested', {
             rebalancer: r.metadata.name,
             workload: `${w.kind}/${w.namespace}/${w.name}`,

@@ -47,6 +47,7 @@ import type {
   MemberView,
   ReconcilePort,
 } from './reconcile-port.js';
+import { BindingVersions } from './binding-versions.js';
 import { ReservedRoom } from './reserved-room.js';
 import { formatTemplateKey, type TemplateKey } from './template-key.js';
 import type { TemplateKinds } from './template-kinds.js';
@@ -60,6 +61,10 @@ export interface KubePortDeps {
   templates: TemplateKinds;
   policies: () => AnyPropagationPolicy[];
   overridePolicies?: () => AnyOverridePolicy[];
+  /** The hub's watch cache of bindings: read instead of the API server while it is current. */
+  cachedBinding?: (namespace: string, name: string) => ResourceBinding | undefined;
+  /** Versions of bindings written or read, shared with every other writer of bindings. */
+  bindingVersions?: BindingVersions;
 }
 
 export class KubeReconcilePort implements ReconcilePort {
@@ -75,12 +80,14 @@ export class KubeReconcilePort implements ReconcilePort {
   private readonly namespaces = new Map<string, Set<string>>();
   /** Room placed in members whose pods are not bound yet (reserved-room.ts). */
   private readonly room = new ReservedRoom();
+  private readonly versions: BindingVersions;
 
   constructor(private readonly deps: KubePortDeps) {
     this.core = deps.hub.makeApiClient(CoreV1Api);
     this.objects = KubernetesObjectApi.makeApiClient(deps.hub);
     this.custom = deps.hub.makeApiClient(CustomObjectsApi);
-    this.dependencies = new DependencySyncer(deps.hub, deps.members);
+    this.versions = deps.bindingVersions ?? new BindingVersions();
+    this.dependencies = new DependencySyncer(deps.hub, deps.members, this.versions);
   }
 
   template(key: TemplateKey): TemplateObject | undefined {
@@ -96,17 +103,24 @@ export class KubeReconcilePort implements ReconcilePort {
   }
 
   async readBinding(namespace: string, name: string): Promise<ResourceBinding | undefined> {
+    // The cache's object is the version this process last wrote or read: the same as a read
+    // (binding-versions.ts). A copy, since the reconcile's objects are its own.
+    const cached = this.deps.cachedBinding?.(namespace, name);
+    if (cached && this.versions.current(namespace, name, cached)) return structuredClone(cached);
     try {
-      return (await this.custom.getNamespacedCustomObject({
+      const read = (await this.custom.getNamespacedCustomObject({
         group: FLEET_GROUP,
         version: FLEET_VERSION,
         plural: 'resourcebindings',
         namespace,
         name,
       })) as ResourceBinding;
+      this.versions.saw(namespace, name, read);
+      return read;
     } catch (err) {
-      if (statusCode(err) === 404) return undefined;
-      throw err;
+      if (statusCode(err) !== 404) throw err;
+      this.versions.saw(namespace, name, undefined);
+      return undefined;
     }
   }
 
@@ -195,7 +209,7 @@ export class KubeReconcilePort implements ReconcilePort {
     finalizers: string[],
   ): Promise<void> {
     try {
-      await this.objects.patch(
+      const written = await this.objects.patch(
         {
           apiVersion: obj.apiVersion,
           kind: obj.kind,
@@ -212,6 +226,8 @@ export class KubeReconcilePort implements ReconcilePort {
         undefined,
         PatchStrategy.MergePatch,
       );
+      if (obj.kind === 'ResourceBinding')
+        this.versions.saw(obj.metadata.namespace ?? '', obj.metadata.name ?? '', written);
     } catch (err) {
       // Gone already: nothing left to hold or release.
       if (statusCode(err) !== 404) throw err;
@@ -223,7 +239,7 @@ export class KubeReconcilePort implements ReconcilePort {
     kind: string;
     metadata: Record<string, unknown>;
   }): Promise<ResourceBinding> {
-    return (await this.objects.patch(
+    const written = (await this.objects.patch(
       body as KubernetesObject,
       undefined,
       undefined,
@@ -231,6 +247,8 @@ export class KubeReconcilePort implements ReconcilePort {
       true,
       PatchStrategy.ServerSideApply,
     )) as unknown as ResourceBinding;
+    this.versions.saw(written.metadata.namespace ?? '', written.metadata.name ?? '', written);
+    return written;
   }
 
   async deleteBinding(namespace: string, name: string): Promise<void> {
@@ -245,6 +263,8 @@ export class KubeReconcilePort implements ReconcilePort {
       .catch((err: unknown) => {
         if (statusCode(err) !== 404) throw err;
       });
+    // Gone or going: the next reconcile reads it.
+    this.versions.saw(namespace, name, undefined);
   }
 
   async patchBindingStatus(
@@ -252,7 +272,7 @@ export class KubeReconcilePort implements ReconcilePort {
     name: string,
     status: Partial<ResourceBindingStatus>,
   ): Promise<void> {
-    await this.custom.patchNamespacedCustomObjectStatus(
+    const written = await this.custom.patchNamespacedCustomObjectStatus(
       {
         group: FLEET_GROUP,
         version: FLEET_VERSION,
@@ -263,6 +283,7 @@ export class KubeReconcilePort implements ReconcilePort {
       },
       mergePatch,
     );
+    this.versions.saw(namespace, name, written as ResourceBinding);
   }
 
   async patchTemplateStatus(

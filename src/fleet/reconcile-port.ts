@@ -71,7 +71,8 @@ export type CopyOutcome = { result?: LiveObject } | 'conflict' | 'unchanged';
 export type EventType = 'Normal' | 'Warning';
 
 export interface ReconcilePort {
-  // Hub reads (caches, except the binding, which is read from the API server).
+  // Hub reads (caches; the binding as it is now: from the API server, or from the cache when
+  // that holds the version this process last wrote or read).
   template(key: TemplateKey): TemplateObject | undefined;
   policies(): AnyPropagationPolicy[];
   overridePolicies(): AnyOverridePolicy[];
