@@ -56,7 +56,15 @@ export async function scrape(port: number): Promise<ControllerFigures> {
   };
 }
 
-/** Requests made between two scrapes: by verb, writes without lease renewals, and the total. */
+/**
+ * Heartbeats: writes that say the controller is alive, per replica or per member, not work on
+ * workloads: leader election renews its Lease every few seconds, and each MemberCluster's status
+ * is written again every 5 minutes when nothing else in it changed (its `lastProbeTime`, as a
+ * kubelet refreshes its Node's status). Counted apart from `writes`, and shown.
+ */
+const HEARTBEATS = new Set(['leases', 'memberclusters']);
+
+/** Requests made between two scrapes: by verb, writes without heartbeats, and the total. */
 export function requestsBetween(
   a: ControllerFigures,
   b: ControllerFigures,
@@ -65,12 +73,15 @@ export function requestsBetween(
   /** By "verb resource" (get resourcebindings, patch deployments, ...). */
   byVerbResource: Record<string, number>;
   writes: number;
+  /** Heartbeat writes by resource (see HEARTBEATS). */
+  heartbeats: Record<string, number>;
   total: number;
 } {
   const byVerb: Record<string, number> = {};
   const byVerbResource: Record<string, number> = {};
   let total = 0;
   let writes = 0;
+  const heartbeats: Record<string, number> = {};
   for (const [key, n] of Object.entries(b.requests)) {
     const d = n - (a.requests[key] ?? 0);
     if (d === 0) continue;
@@ -78,10 +89,11 @@ export function requestsBetween(
     byVerb[verb] = (byVerb[verb] ?? 0) + d;
     byVerbResource[key] = d;
     total += d;
-    // Leader election renews its Lease every few seconds: a heartbeat, not work.
-    if (['post', 'put', 'patch', 'delete'].includes(verb) && resource !== 'leases') writes += d;
+    if (!['post', 'put', 'patch', 'delete'].includes(verb)) continue;
+    if (HEARTBEATS.has(resource)) heartbeats[resource] = (heartbeats[resource] ?? 0) + d;
+    else writes += d;
   }
-  return { byVerb, byVerbResource, writes, total };
+  return { byVerb, byVerbResource, writes, heartbeats, total };
 }
 
 /**

@@ -7,7 +7,9 @@
  *     sent straight to a member Deployment (baseline, same run), with their ratio;
  *   - the controller's RSS and CPU seconds, and the API requests it made (counted client-side
  *     by the controller, `spillway_api_requests_total`), by verb, in total and per workload;
- *   - after convergence, writes (lease renewals aside) and CPU over BENCH_IDLE_S idle seconds.
+ *   - after convergence, writes and CPU over BENCH_IDLE_S idle seconds; heartbeats (Lease
+ *     renewals, each MemberCluster's status refreshed every 5 minutes) are counted apart.
+ *   - the V8 heap in use and memory outside it beside the RSS.
  *
  * Env: BENCH_N (default "100,1000"; e.g. "100" for a short run, "100,1000,3000" for the full
  * curve), BENCH_NODES (kwok nodes per large member, default 1000; the first member has 5),
@@ -15,7 +17,9 @@
  * controller writes a V8 CPU profile of each run there when it stops, for Chrome DevTools),
  * BENCH_WORKERS (the controller's --workers; default: the controller's own default),
  * BENCH_HEAP_SNAPSHOT (a directory: the controller writes a V8 heap snapshot there once the N
- * workloads have converged), BENCH_TSX=1 (run the controller from source through tsx; by default it is compiled first
+ * workloads have converged), BENCH_WRITE_LOG (a file: the controller appends one line per write
+ * request it sends, method and path, to tell which writes a figure counts; runs it through tsx),
+ * BENCH_TSX=1 (run the controller from source through tsx; by default it is compiled first
  * and run as the image runs it, since tsx alone adds about 90 MiB to the RSS measured).
  * Run: make bench-scale   (or node --import tsx bench/fleet-scale-many.bench.ts)
  */
@@ -24,6 +28,7 @@ import { join } from 'node:path';
 import type { AppsV1Api } from '@kubernetes/client-node';
 import {
   DEFAULT_STATE_ROOT,
+  REPO_ROOT,
   fleetDown,
   fleetUp,
   hub,
@@ -58,8 +63,9 @@ const IDLE_S = Number(process.env.BENCH_IDLE_S ?? 60);
 const CPU_PROF = process.env.BENCH_CPU_PROF;
 const WORKERS = process.env.BENCH_WORKERS;
 const HEAP_SNAPSHOT = process.env.BENCH_HEAP_SNAPSHOT;
+const WRITE_LOG = process.env.BENCH_WRITE_LOG;
 const COMPILED =
-  process.env.BENCH_TSX === '1'
+  process.env.BENCH_TSX === '1' || WRITE_LOG
     ? undefined
     : compileController(join(DEFAULT_STATE_ROOT, 'bench-many-dist'));
 const NS = 'many';
@@ -100,6 +106,10 @@ interface Row {
   byVerbResource: Record<string, number>;
   reconciles: number;
   idleWrites: number;
+  /** Lease renewals and MemberCluster status refreshes in the idle window, not counted above. */
+  idleHeartbeats: Record<string, number>;
+  /** Every request of the idle window by "verb resource", to tell which write it was. */
+  idleByVerbResource: Record<string, number>;
   idleCpuS: number;
 }
 
@@ -121,6 +131,12 @@ async function runSize(n: number): Promise<Row> {
         : []),
     ],
     ...(WORKERS ? { args: ['--workers', WORKERS] } : {}),
+    ...(WRITE_LOG
+      ? {
+          preload: [join(REPO_ROOT, 'e2e', 'chaos', 'write-log.ts')],
+          env: { SPILLWAY_WRITE_LOG: WRITE_LOG },
+        }
+      : {}),
     ...(COMPILED ? { compiled: COMPILED } : {}),
   });
   try {
@@ -237,6 +253,8 @@ async function runSize(n: number): Promise<Row> {
       byVerbResource: reqs.byVerbResource,
       reconciles: converged.reconciles - start.reconciles,
       idleWrites: idleReqs.writes,
+      idleHeartbeats: idleReqs.heartbeats,
+      idleByVerbResource: idleReqs.byVerbResource,
       idleCpuS: idle.cpuSeconds - converged.cpuSeconds,
     };
   } finally {
@@ -256,15 +274,19 @@ console.log(
     `controller ${COMPILED ? 'compiled' : 'through tsx'}, workers ${WORKERS ?? 'default'}`,
 );
 console.log(
-  '| N | converge s | hub scale p50 / p99 ms | direct p50 ms | ratio p50 | RSS MiB (peak) | CPU s | API requests (per workload) | by verb | idle writes / CPU s in ' +
-    `${IDLE_S} s |`,
+  '| N | converge s | hub scale p50 / p99 ms | direct p50 ms | ratio p50 | RSS MiB (peak) | heap MiB | CPU s | API requests (per workload) | by verb | idle writes / CPU s in ' +
+    `${IDLE_S} s | idle heartbeats (not writes of work) |`,
 );
-console.log('|---|---|---|---|---|---|---|---|---|---|');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of rows)
   console.log(
     `| ${r.n} | ${r.convergeS.toFixed(1)} | ${r.p50.toFixed(0)} / ${r.p99.toFixed(0)} | ` +
       `${r.directP50.toFixed(0)} | ${(r.p50 / Math.max(1, r.directP50)).toFixed(1)}x | ` +
-      `${r.rssMiB.toFixed(0)} (${r.peakRssMiB.toFixed(0)}) | ${r.cpuS.toFixed(1)} | ` +
+      `${r.rssMiB.toFixed(0)} (${r.peakRssMiB.toFixed(0)}) | ${r.heapMiB.toFixed(0)} | ` +
+      `${r.cpuS.toFixed(1)} | ` +
       `${r.requests} (${(r.requests / r.n).toFixed(1)}) | ${JSON.stringify(r.byVerb)} | ` +
-      `${r.idleWrites} / ${r.idleCpuS.toFixed(1)} |`,
+      `${r.idleWrites} / ${r.idleCpuS.toFixed(1)} | ` +
+      `${Object.entries(r.idleHeartbeats)
+        .map(([res, n]) => `${res} ${n}`)
+        .join(', ')} |`,
   );
