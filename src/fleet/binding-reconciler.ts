@@ -14,7 +14,12 @@ import { errorMessage, type Logger } from '../runtime/logger.js';
 import type { ReconcileResult } from '../runtime/workqueue.js';
 import { AppliedCache } from './applied-cache.js';
 import { decideClaim, finalizersAfter, type Claim } from './binding-claim.js';
-import { bindingBody, bindingSpecOf, withRecordedVersion } from './binding-spec.js';
+import {
+  bindingBody,
+  bindingSpecOf,
+  withRecordedReasons,
+  withRecordedVersion,
+} from './binding-spec.js';
 import {
   TemplateEventReasons,
   invalidInputCondition,
@@ -209,7 +214,7 @@ export class BindingReconciler {
       key: p.key,
       template: p.template,
       workload: p.workload,
-      targets: s.plan.targets,
+      targets: withRecordedReasons(s.plan.targets, p.binding),
       manual: s.plan.manual,
       ...(rebalance ? { rebalance } : {}),
     });

@@ -18,6 +18,7 @@ import { replicaRequirements } from './requirements.js';
 import type { SchedulePlan } from './schedule-plan.js';
 import type { Workload } from './schedule-plan.js';
 import type { TemplateKey } from './template-key.js';
+import { reasonText } from '../scheduler/reasons.js';
 
 export interface BindingSpecInput {
   key: TemplateKey;
@@ -86,6 +87,32 @@ export function withRecordedVersion(
   if (!recorded?.resourceVersion || recorded.uid !== spec.resource.uid) return undefined;
   if (recorded.resourceVersion === spec.resource.resourceVersion) return undefined;
   return { ...spec, resource: { ...spec.resource, resourceVersion: recorded.resourceVersion } };
+}
+
+/**
+ * The targets, with the reason the live binding recorded for each cluster whose count this pass
+ * only kept. A reason says why a cluster got its count when that count was decided ("group idc:
+ * took 4 of 4 available"); the next pass, which keeps it, says "group idc: kept 4", and
+ * rewriting the binding for that text alone cost an apply and a new generation (so one more
+ * status write) per workload. A reason that says more than "kept" (a failed cluster whose
+ * replicas have nowhere to go, replicas still waiting) is written as it is.
+ */
+export function withRecordedReasons(
+  targets: readonly TargetCluster[],
+  live: ResourceBinding | undefined,
+): TargetCluster[] {
+  const before = new Map((live?.spec.clusters ?? []).map((c) => [c.name, c]));
+  return targets.map((t) => {
+    const b = before.get(t.name);
+    const same =
+      b?.reason !== undefined &&
+      b.replicas === t.replicas &&
+      b.affinityName === t.affinityName &&
+      b.waitingForCapacity === t.waitingForCapacity;
+    return same && t.reason === reasonText(t.affinityName, [`kept ${t.replicas ?? 0}`])
+      ? { ...t, reason: b.reason }
+      : t;
+  });
 }
 
 /** The body of the binding's server-side apply. */

@@ -137,6 +137,21 @@ describe('BindingReconciler against a recording port', () => {
     expect(result).toBeUndefined();
   });
 
+  it('the pass after the first placement, which only keeps the counts, rewrites no binding', async () => {
+    port.putTemplate(deployment(6));
+    await reconciler.reconcile(KEY);
+    const placed = binding().spec.clusters;
+    port.take();
+    // The scheduler now says "kept 4" where it said "took 4 of 4 available": the binding keeps
+    // the reasons it recorded, so neither its spec nor (no new generation) its status is written.
+    await reconciler.reconcile(KEY);
+    const calls = port.take();
+    expect(writes(calls, 'applyBinding')).toEqual([]);
+    expect(writes(calls, 'patchBindingStatus')).toEqual([]);
+    expect(binding().spec.clusters).toEqual(placed);
+    expect(placed?.[0]?.reason).toBe('group idc: took 4 of 4 available');
+  });
+
   it('a template write that changes nothing the binding holds (its status, a new resourceVersion) rewrites no binding', async () => {
     port.putTemplate(deployment(6));
     await reconciler.reconcile(KEY);
