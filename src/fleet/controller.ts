@@ -28,7 +28,7 @@ import { WatchedCache } from '../runtime/informer.js';
 import { LeaderElector } from '../runtime/leader.js';
 import { createLogger, errorMessage, type Logger } from '../runtime/logger.js';
 import { meteredQueueOptions, newControllerMetrics, newRegistry } from '../runtime/metrics.js';
-import { WorkQueue } from '../runtime/workqueue.js';
+import { WorkQueue, type Priority } from '../runtime/workqueue.js';
 import { DEFAULT_FLEET_WORKERS } from './workers.js';
 import { TemplateChanges, type WatchedTemplate } from './template-change.js';
 import { fenceWrites, writeGateOf } from '../runtime/write-fence.js';
@@ -151,7 +151,9 @@ export async function runFleetController(
   const bindings = (): ResourceBinding[] =>
     bindingCache.list().map((o) => o as unknown as ResourceBinding);
 
-  const enqueueTemplate = (o: KubernetesObject) =>
+  // Sweeps over many templates (resyncs, a member change) queue them with low priority, so a
+  // change to one workload is not served after thousands of no-op reconciles.
+  const enqueueTemplate = (o: KubernetesObject, priority: Priority = 'high') =>
     queue.add(
       formatTemplateKey({
         apiVersion: o.apiVersion ?? '',
@@ -159,12 +161,13 @@ export async function runFleetController(
         namespace: o.metadata?.namespace ?? '',
         name: o.metadata?.name ?? '',
       }),
+      priority,
     );
   // Our own status, annotation and finalizer writes come back as updates: not re-queued.
   const templateChanges = new TemplateChanges();
   const templates = new TemplateKinds(opts.hub, logger, (o, event) => {
     if (!templateChanges.changed(o as WatchedTemplate, event)) return;
-    enqueueTemplate(o);
+    enqueueTemplate(o, event === 'resync' ? 'low' : 'high');
     policyStatusChanged();
   });
 
@@ -172,10 +175,11 @@ export async function runFleetController(
   const enqueueAll = () => {
     for (const p of policies())
       for (const s of p.spec.resourceSelectors)
-        for (const t of templates.list(s)) enqueueTemplate(t);
+        for (const t of templates.list(s)) enqueueTemplate(t, 'low');
     for (const b of bindings())
       queue.add(
         formatTemplateKey({ ...b.spec.resource, namespace: b.spec.resource.namespace ?? '' }),
+        'low',
       );
   };
   let capacityTimer: NodeJS.Timeout | undefined;
@@ -192,7 +196,8 @@ export async function runFleetController(
     opts.hub,
     logger,
     {
-      copyChanged: (template) => queue.add(formatTemplateKey(template)),
+      copyChanged: (template, resync) =>
+        queue.add(formatTemplateKey(template), resync ? 'low' : 'high'),
       capacityChanged: () => {
         // Node and pod events come in bursts; one re-check per second is enough.
         capacityTimer ??= setTimeout(() => {

@@ -40,13 +40,17 @@ export interface MemberEvents {
    * One of Spillway's copies was added, changed or deleted: re-reconcile its template. A copy
    * has its template's apiVersion, kind, namespace and name, so no hub cache (that may not have
    * seen a new binding yet) stands between a copy becoming Ready and its reconcile.
+   * `resync`: the periodic resync of the copies' watch, not a change (a sweep: low priority).
    */
-  copyChanged: (template: {
-    apiVersion: string;
-    kind: string;
-    namespace: string;
-    name: string;
-  }) => void;
+  copyChanged: (
+    template: {
+      apiVersion: string;
+      kind: string;
+      namespace: string;
+      name: string;
+    },
+    resync: boolean,
+  ) => void;
   /** Nodes or pods changed: capacity may have moved. */
   capacityChanged: (member: string) => void;
 }
@@ -171,14 +175,17 @@ export class MemberConnection {
       // A safety net only: each resync re-queues the template of every copy (see template-kinds).
       resyncMs: 5 * 60_000,
     });
-    cache.on((d) => {
+    cache.on((d, event) => {
       if (!d.metadata?.annotations?.[BINDING_ANNOTATION]) return;
-      this.events.copyChanged({
-        apiVersion: k.apiVersion,
-        kind: k.kind,
-        namespace: d.metadata.namespace ?? '',
-        name: d.metadata.name ?? '',
-      });
+      this.events.copyChanged(
+        {
+          apiVersion: k.apiVersion,
+          kind: k.kind,
+          namespace: d.metadata.namespace ?? '',
+          name: d.metadata.name ?? '',
+        },
+        event === 'resync',
+      );
     });
     this.copies.set(key, cache);
     if (this.started) void cache.start();

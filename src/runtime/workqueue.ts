@@ -2,6 +2,11 @@
  * A work queue with the semantics of client-go's: a key is queued at most once, a key is never
  * processed by two workers at once (an add during processing re-queues it after), failures
  * are retried with per-key exponential backoff, and a reconcile may ask to run again later.
+ *
+ * Keys have two priorities, as in controller-runtime's priority queue: a sweep over many keys
+ * (a periodic resync, every template after a member change) adds them 'low', so that a change
+ * to one object, added 'high', does not wait behind thousands of no-op reconciles. A key added
+ * again with a higher priority moves up; each list stays first in, first out.
  */
 
 /** The longest delay setTimeout honours (2^31 - 1 ms); longer ones fire at once. */
@@ -13,6 +18,15 @@ export interface ReconcileResult {
 }
 
 export type Reconciler<K> = (key: K) => Promise<ReconcileResult | undefined>;
+
+export type Priority = 'high' | 'low';
+
+/** A place in one of the lists; `live` false once the key moved up or was taken. */
+interface Entry<K> {
+  key: K;
+  priority: Priority;
+  live: boolean;
+}
 
 export interface WorkQueueOptions {
   /** First retry delay; doubles per consecutive failure of the same key. */
@@ -35,10 +49,11 @@ export interface WorkQueueOptions {
 }
 
 export class WorkQueue<K extends string = string> {
-  private readonly queue: K[] = [];
-  private readonly queued = new Set<K>();
+  private readonly lists: Record<Priority, Entry<K>[]> = { high: [], low: [] };
+  private readonly queued = new Map<K, Entry<K>>();
   private readonly processing = new Set<K>();
-  private readonly dirty = new Set<K>();
+  /** Keys added while processing, with the highest priority they were added with. */
+  private readonly dirty = new Map<K, Priority>();
   private readonly failures = new Map<K, number>();
   private readonly timers = new Map<K, { at: number; timer: NodeJS.Timeout }>();
   private waiters: (() => void)[] = [];
@@ -52,20 +67,23 @@ export class WorkQueue<K extends string = string> {
   }
 
   get depth(): number {
-    return this.queue.length;
+    return this.queued.size;
   }
 
-  add(key: K): void {
+  add(key: K, priority: Priority = 'high'): void {
     if (this.stopped) return;
     if (this.processing.has(key)) {
-      this.dirty.add(key);
+      if (this.dirty.get(key) !== 'high') this.dirty.set(key, priority);
       return;
     }
-    if (this.queued.has(key)) return;
-    this.queued.add(key);
-    this.queue.push(key);
-    this.opts.onDepth?.(this.queue.length);
-    this.waiters.shift()?.();
+    const queued = this.queued.get(key);
+    if (queued && (queued.priority === 'high' || priority === 'low')) return;
+    if (queued) queued.live = false; // moves up: its low place is skipped when reached
+    const entry: Entry<K> = { key, priority, live: true };
+    this.queued.set(key, entry);
+    this.lists[priority].push(entry);
+    this.opts.onDepth?.(this.queued.size);
+    if (!queued) this.waiters.shift()?.();
   }
 
   /** Adds the key after `ms`; an earlier pending add for the same key wins. */
@@ -112,20 +130,30 @@ export class WorkQueue<K extends string = string> {
   }
 
   private async next(): Promise<K | undefined> {
-    while (!this.stopped && this.queue.length === 0) {
+    while (!this.stopped && this.queued.size === 0) {
       await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
     if (this.stopped) return undefined;
-    const key = this.queue.shift() as K;
-    this.queued.delete(key);
-    this.processing.add(key);
-    this.opts.onDepth?.(this.queue.length);
-    return key;
+    const entry = this.take('high') ?? (this.take('low') as Entry<K>);
+    this.queued.delete(entry.key);
+    this.processing.add(entry.key);
+    this.opts.onDepth?.(this.queued.size);
+    return entry.key;
+  }
+
+  /** The first live entry of a list, skipping the places of keys that moved up. */
+  private take(priority: Priority): Entry<K> | undefined {
+    const list = this.lists[priority];
+    for (let e = list.shift(); e; e = list.shift()) if (e.live) return e;
+    return undefined;
   }
 
   private done(key: K): void {
     this.processing.delete(key);
-    if (this.dirty.delete(key)) this.add(key);
+    const again = this.dirty.get(key);
+    if (again === undefined) return;
+    this.dirty.delete(key);
+    this.add(key, again);
   }
 
   /** Runs `workers` loops until shutdown; resolves when they have all stopped. */

@@ -150,6 +150,83 @@ describe('WorkQueue', () => {
   });
 });
 
+describe('WorkQueue priorities', () => {
+  /** The keys in the order one worker processes them, after the adds `setup` makes. */
+  async function order(setup: (q: WorkQueue) => void): Promise<string[]> {
+    const q = new WorkQueue();
+    const seen: string[] = [];
+    setup(q);
+    const running = q.run(async (k) => {
+      seen.push(k);
+      return undefined;
+    });
+    await tick(20);
+    q.shutdown();
+    await running;
+    return seen;
+  }
+
+  it('serves a change to one object before a sweep queued earlier, each list in order', async () => {
+    expect(
+      await order((q) => {
+        for (const k of ['r1', 'r2', 'r3']) q.add(k, 'low');
+        q.add('change1');
+        q.add('change2', 'high');
+      }),
+    ).toEqual(['change1', 'change2', 'r1', 'r2', 'r3']);
+  });
+
+  it('moves a swept key up when it changes, and runs it once', async () => {
+    expect(
+      await order((q) => {
+        for (const k of ['r1', 'r2', 'r3']) q.add(k, 'low');
+        q.add('r3');
+      }),
+    ).toEqual(['r3', 'r1', 'r2']);
+  });
+
+  it('keeps a changed key high when a sweep adds it again', async () => {
+    expect(
+      await order((q) => {
+        q.add('r1', 'low');
+        q.add('c');
+        q.add('c', 'low');
+      }),
+    ).toEqual(['c', 'r1']);
+  });
+
+  it('counts keys, not places, in its depth', () => {
+    const depths: number[] = [];
+    const q = new WorkQueue({ onDepth: (d) => depths.push(d) });
+    q.add('a', 'low');
+    q.add('a');
+    q.add('a', 'low');
+    q.add('b', 'low');
+    expect(q.depth).toBe(2);
+    expect(depths).toEqual([1, 1, 2]);
+    q.shutdown();
+  });
+
+  it('re-runs a key added during its processing with the highest priority it was added with', async () => {
+    const q = new WorkQueue();
+    const seen: string[] = [];
+    const running = q.run(async (k) => {
+      seen.push(k);
+      if (k === 'busy' && seen.length === 1) {
+        q.add('busy', 'low');
+        q.add('busy'); // a change arrives while it runs
+        q.add('swept', 'low');
+      }
+      return undefined;
+    });
+    q.add('busy');
+    await tick(20);
+    q.shutdown();
+    await running;
+    expect(seen).toEqual(['busy', 'busy', 'swept']);
+  });
+});
+
 describe('WorkQueue.addAfter with delays past setTimeout range', () => {
   it('does not run a key due in 1000 hours at once (no timer overflow)', async () => {
     const q = new WorkQueue<string>();
