@@ -4,7 +4,13 @@
  * the pass (so two pods never take the last place of a unit), and keep deletion costs in step
  * with the unit each pod counts in. The controller runs one pass per policy at a time.
  */
-import { chooseUnit, type AssignReason, type HoldReason, type UnitRoom } from './choose.js';
+import {
+  chooseUnit,
+  type AssignReason,
+  type Decision,
+  type HoldReason,
+  type UnitRoom,
+} from './choose.js';
 import { addToTally, podRequests, tallyUnits, type UnitTally } from './counting.js';
 import { DELETION_COST, GATE } from './constants.js';
 import { deletionCost } from './deletion-cost.js';
@@ -39,9 +45,10 @@ export interface PlanInput {
   readonly unitNodeCount?: (unit: Unit) => number;
   /**
    * Pods the webhook admitted straight into a unit that the watch has not shown yet: counted
-   * in their unit. While there are any, gated pods wait (no decision, no Event): one of them
-   * may be a create that failed, and its place must not push an older pod to a later unit.
-   * They are seen, or their reservation expires, within moments.
+   * in their unit. One of them may be a create that failed, so a gated pod whose decision
+   * they change waits (no decision, no Event), and the pods after it with it, oldest first:
+   * its place must not go to a later pod. They are seen, or their reservation expires, within
+   * moments. A gated pod whose decision is the same with and without them is decided.
    */
   readonly reserved?: readonly PolicyPod[];
 }
@@ -116,6 +123,11 @@ function applied(pod: PolicyPod, patch: PodPatch): PolicyPod {
   };
 }
 
+function sameDecision(a: Decision, b: Decision): boolean {
+  if (a.kind === 'assign' && b.kind === 'assign') return a.unit === b.unit && a.reason === b.reason;
+  return a.kind === 'hold' && b.kind === 'hold' && a.reason === b.reason;
+}
+
 export function planPolicy(input: PlanInput): Plan {
   const { policy, nodeLabels, nowMs } = input;
   const actions: Action[] = [];
@@ -170,6 +182,8 @@ export function planPolicy(input: PlanInput): Plan {
   // 2. Gated pods, oldest first, each against counts that include the decisions before it.
   const tallies = tallyUnits(policy, live, nodeLabels);
   const reserved = input.reserved ?? [];
+  // The same counts without the held places: where a decision differs, a held place decides.
+  const bare = reserved.length > 0 ? tallyUnits(policy, live, nodeLabels) : undefined;
   for (const r of reserved) {
     const unit = unitOf(policy, r, nodeLabels);
     const tally = unit === undefined ? undefined : tallies[unit];
@@ -215,24 +229,32 @@ export function planPolicy(input: PlanInput): Plan {
   const nowIso = new Date(nowMs).toISOString();
   let stillGated = 0;
   const decided = new Set<PolicyPod>();
+  let heldBack = false;
   for (const pod of gated) {
-    if (reserved.length > 0) {
+    if (heldBack) {
       stillGated++;
       continue;
     }
-    const decision = chooseUnit({
-      policy,
-      pod,
-      requests: podRequests(pod),
-      tallies,
-      room: (unit) => {
-        const owner = controllerUid(pod);
-        if (owner && refusals.has(`${unit.index}/${owner}`))
-          return { fits: 0, lowerPriorityPods: 0, refused: true };
-        return input.room(unit, pod);
-      },
-      waitSuspended,
-    });
+    const choose = (counts: readonly UnitTally[]) =>
+      chooseUnit({
+        policy,
+        pod,
+        requests: podRequests(pod),
+        tallies: counts,
+        room: (unit) => {
+          const owner = controllerUid(pod);
+          if (owner && refusals.has(`${unit.index}/${owner}`))
+            return { fits: 0, lowerPriorityPods: 0, refused: true };
+          return input.room(unit, pod);
+        },
+        waitSuspended,
+      });
+    const decision = choose(tallies);
+    if (bare && !sameDecision(decision, choose(bare))) {
+      heldBack = true;
+      stillGated++;
+      continue;
+    }
     if (decision.kind === 'hold') {
       stillGated++;
       actions.push({ kind: 'hold', pod, reason: decision.reason, message: decision.message });
@@ -248,6 +270,8 @@ export function planPolicy(input: PlanInput): Plan {
       waiting: decision.reason === 'WaitForCapacity',
     });
     addToTally(policy, tally, applied(pod, patch));
+    const bareTally = bare?.[decision.unit];
+    if (bareTally) addToTally(policy, bareTally, applied(pod, patch));
     decided.add(pod);
     if (decision.reason === 'WaitForCapacity') later(nowMs + policy.timeoutMs);
     actions.push({

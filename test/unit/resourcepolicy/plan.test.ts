@@ -186,30 +186,54 @@ describe('planPolicy properties', () => {
 });
 
 describe('planPolicy with places held at admission', () => {
-  it('counts them, and holds gated pods back (no decision, no Event) until they are seen', () => {
-    const held = pod('held', {
-      annotations: {
-        'scheduling.spillway.dev/resource-policy': 'rp',
-        'scheduling.spillway.dev/unit': '0',
-      },
-    });
-    const p = planPolicy({
+  const held = pod('held', {
+    annotations: {
+      'scheduling.spillway.dev/resource-policy': 'rp',
+      'scheduling.spillway.dev/unit': '0',
+    },
+  });
+  const plan = (max: number, pods: PolicyPod[]) =>
+    planPolicy({
       policy: policyOf({
         units: [
-          { resource: 'ecs', nodeSelector: { pool: 'a' }, max: 3 },
+          { resource: 'ecs', nodeSelector: { pool: 'a' }, max },
           { resource: 'ecs', nodeSelector: { pool: 'b' } },
         ],
       }),
-      pods: [pod('g', { gated: true })],
+      pods,
       nodeLabels: POOLS,
       room: () => ({ fits: 5, lowerPriorityPods: 0 }),
       nowMs: T0 + 10_000,
       waitSuspendedUntil: [],
       reserved: [held],
     });
+
+  it('counts them, and holds a gated pod back (no decision, no Event) while they decide its unit, and the pods after it', () => {
+    // The held place takes unit 0's only place: were it a create that failed, g would belong
+    // there. h could only go to unit 1 (its own nodeSelector) but waits behind the older g.
+    const g = pod('g', { gated: true, createdMs: T0 + 1000 });
+    const h = pod('h', { gated: true, createdMs: T0 + 2000, nodeSelector: { pool: 'b' } });
+    const p = plan(1, [g, h]);
     expect(p.actions).toEqual([]);
-    expect(p.gated).toBe(1);
+    expect(p.gated).toBe(2);
     expect(p.tallies[0]?.pods).toBe(1);
     expect(p.tallies[0]?.unbound).toBe(1);
+  });
+
+  it('decides gated pods whose unit is the same with and without the held places', () => {
+    // Pods used to wait for every held place to be seen, whatever their unit.
+    const p = plan(3, [
+      pod('g', { gated: true, createdMs: T0 + 1000 }),
+      pod('h', { gated: true, createdMs: T0 + 2000 }),
+      pod('i', { gated: true, createdMs: T0 + 3000 }),
+    ]);
+    expect(p.actions.map((a) => [a.kind, a.pod.metadata?.name, 'unit' in a ? a.unit : -1])).toEqual(
+      [
+        ['assign', 'g', 0],
+        ['assign', 'h', 0],
+        // Unit 0 (max 3) is full with the held place: without it, i would go to unit 0.
+      ],
+    );
+    expect(p.gated).toBe(1);
   });
 });
