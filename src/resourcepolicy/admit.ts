@@ -5,9 +5,15 @@
  * moment later (one write per pod instead of two). Certain means the decision a pass would
  * take now, and one no earlier pod may take first:
  *
- * - no pod of the policy waits behind the gate (older pods are decided first, oldest first),
- *   none is about to be deleted for a timeout or for being unschedulable in its unit (the pass
- *   frees its place before deciding), and no unit lately refused pods of this pod's owner;
+ * - older pods of the policy behind the gate are decided first (oldest first), so while there
+ *   are any, the pod's unit must have room for all of them besides the pod: its max and
+ *   maxResources hold with every gated pod counted in the pod's group, and its room for pods
+ *   of this shape with one place taken per gated pod (only when no gated pod requests more of
+ *   a resource the pod requests, so that each takes at most one such place). Units before it
+ *   turn the pod away now and still will once the gated pods are placed (placing pods only
+ *   takes room), so the unit order holds whatever units the gated pods then go to;
+ * - no pod is about to be deleted for a timeout or for being unschedulable in its unit (the
+ *   pass frees its place before deciding), and no unit lately refused pods of this pod's owner;
  * - the first unit that admits the pod has room for it now (a pod that would wait for nodes,
  *   preempt, or be held keeps the gate, so those paths and their Events are unchanged);
  * - places held for pods admitted a moment ago (not yet seen by the watch) do not change the
@@ -86,7 +92,10 @@ function copyForGroup(tallies: readonly UnitTally[], group: string | undefined):
   });
 }
 
-function decide(input: AdmitInput, withReserved: boolean): ReturnType<typeof chooseUnit> {
+function decide(
+  input: AdmitInput,
+  withReserved: boolean,
+): { decision: ReturnType<typeof chooseUnit>; tallies: readonly UnitTally[] } {
   const { policy, pod } = input;
   const tallies =
     withReserved && input.reserved.length > 0
@@ -98,7 +107,7 @@ function decide(input: AdmitInput, withReserved: boolean): ReturnType<typeof cho
       const tally = unit === undefined ? undefined : tallies[unit];
       if (tally) addToTally(policy, tally, r);
     }
-  return chooseUnit({
+  const decision = chooseUnit({
     policy,
     pod,
     requests: podRequests(pod),
@@ -106,20 +115,52 @@ function decide(input: AdmitInput, withReserved: boolean): ReturnType<typeof cho
     room: (unit) => input.room(unit, pod),
     waitSuspended: input.waitSuspended,
   });
+  return { decision, tallies };
+}
+
+/**
+ * Whether unit `index` has room for the pod and every gated pod of the policy (see the top):
+ * counted in the pod's group against max and maxResources, one place each of the pod's shape.
+ */
+function roomForGated(input: AdmitInput, index: number, tallies: readonly UnitTally[]): boolean {
+  const { policy, pod, summary } = input;
+  const unit = policy.units[index];
+  const tally = tallies[index];
+  if (!unit || !tally) return false;
+  const g = summary.gated;
+  const group = groupKey(policy, pod.metadata?.labels) ?? '';
+  const requests = podRequests(pod);
+  if (unit.max !== undefined && (tally.byGroup.get(group) ?? 0) + g + 1 > unit.max) return false;
+  if (unit.maxResources) {
+    const used = tally.resourcesByGroup.get(group);
+    for (const [name, limit] of unit.maxResources) {
+      const total =
+        (used?.get(name) ?? 0n) +
+        (summary.gatedRequests.sum.get(name) ?? 0n) +
+        (requests.get(name) ?? 0n);
+      if (total > limit) return false;
+    }
+  }
+  for (const [name, most] of summary.gatedRequests.max) {
+    const own = requests.get(name) ?? 0n;
+    if (own > 0n && most > own) return false;
+  }
+  return input.room(unit, pod).fits - tally.unbound - g >= 1;
 }
 
 export function admitDecision(input: AdmitInput): AdmitDecision {
   const { policy, pod, nowMs, summary } = input;
-  if (summary.gated > 0) return { kind: 'gate', why: 'older pods of the policy are gated' };
   if (summary.leavesAtMs <= nowMs)
     return { kind: 'gate', why: 'a pod of the policy is about to leave its unit' };
   const owner = controllerUid(pod);
   if (owner !== undefined && input.refusedOwners.has(owner))
     return { kind: 'gate', why: 'a unit lately refused pods of the same owner' };
-  const d = decide(input, true);
+  const { decision: d, tallies } = decide(input, true);
   if (d.kind !== 'assign' || d.reason !== 'HasRoom') return { kind: 'gate', why: d.reason };
+  if (summary.gated > 0 && !roomForGated(input, d.unit, tallies))
+    return { kind: 'gate', why: 'older pods of the policy are gated and may need the place' };
   if (input.reserved.length > 0) {
-    const without = decide(input, false);
+    const { decision: without } = decide(input, false);
     if (without.kind !== 'assign' || without.unit !== d.unit)
       return {
         kind: 'gate',

@@ -46,6 +46,14 @@ export interface PolicySummary {
   /** Live pods (not terminal, not terminating) still behind the gate. */
   readonly gated: number;
   /**
+   * Requests of those gated pods: summed, and the largest of each resource (what an admission
+   * needs to tell whether a unit has room for them all besides the pod it decides).
+   */
+  readonly gatedRequests: {
+    readonly sum: ReadonlyMap<string, bigint>;
+    readonly max: ReadonlyMap<string, bigint>;
+  };
+  /**
    * Earliest time a live pod of the policy is to leave its unit: -Infinity for a pod
    * kube-scheduler cannot place in its unit, the end of its wait for a pod whose wait times
    * out; Infinity when none.
@@ -73,12 +81,27 @@ export function summarizePods(
 ): PolicySummary {
   let gated = 0;
   let leaves = Infinity;
+  const sum: Amounts = new Map();
+  const max: Amounts = new Map();
   for (const p of policyPods) {
     if (!isLive(p)) continue;
-    if (hasGate(p, GATE)) gated++;
+    if (hasGate(p, GATE)) {
+      gated++;
+      addAmounts(sum, podRequests(p));
+      maxAmounts(max, podRequests(p));
+    }
     leaves = Math.min(leaves, leavesAtMs(policy, p));
   }
-  return { tallies: tallyUnits(policy, policyPods, nodeLabels), gated, leavesAtMs: leaves };
+  return {
+    tallies: tallyUnits(policy, policyPods, nodeLabels),
+    gated,
+    gatedRequests: { sum, max },
+    leavesAtMs: leaves,
+  };
+}
+
+function maxAmounts(into: Amounts, of: ReadonlyMap<string, bigint>): void {
+  for (const [k, v] of of) if (v > (into.get(k) ?? 0n)) into.set(k, v);
 }
 
 /** What one pod added to its policy's summary. */
@@ -92,6 +115,8 @@ interface Share {
   /** Counted against max: its group and requests. */
   readonly counted?: { readonly group: string; readonly requests: ReadonlyMap<string, bigint> };
   readonly gated: boolean;
+  /** Its requests, when gated. */
+  readonly gatedRequests?: ReadonlyMap<string, bigint>;
   readonly leavesAtMs: number;
 }
 
@@ -113,6 +138,7 @@ function shareOf(policy: Policy, pod: PolicyPod, name: string, nodeLabels: NodeL
     unbound: unit !== undefined && !isTerminating(pod) && !nodeName,
     ...(counted ? { counted } : {}),
     gated: live && hasGate(pod, GATE),
+    ...(live && hasGate(pod, GATE) ? { gatedRequests: podRequests(pod) } : {}),
     leavesAtMs: live ? leavesAtMs(policy, pod) : Infinity,
   };
 }
@@ -128,6 +154,10 @@ function subtractAmounts(from: Amounts, sub: ReadonlyMap<string, bigint>): void 
 class PolicyAccumulator {
   readonly tallies: UnitTally[];
   gated = 0;
+  private readonly gatedSum: Amounts = new Map();
+  private readonly gatedByUid = new Map<string, ReadonlyMap<string, bigint>>();
+  /** Cached largest requests of the gated pods; undefined when they must be worked out again. */
+  private gatedMax: Amounts | undefined = new Map();
   private readonly leaving = new Map<string, number>();
   /** Cached minimum of `leaving`; undefined when it must be worked out again. */
   private earliest: number | undefined = Infinity;
@@ -138,6 +168,17 @@ class PolicyAccumulator {
 
   apply(uid: string, s: Share, sign: 1 | -1): void {
     if (s.gated) this.gated += sign;
+    if (s.gatedRequests) {
+      if (sign > 0) {
+        addAmounts(this.gatedSum, s.gatedRequests);
+        this.gatedByUid.set(uid, s.gatedRequests);
+        if (this.gatedMax) maxAmounts(this.gatedMax, s.gatedRequests);
+      } else {
+        subtractAmounts(this.gatedSum, s.gatedRequests);
+        this.gatedByUid.delete(uid);
+        this.gatedMax = undefined;
+      }
+    }
     if (s.leavesAtMs !== Infinity) {
       if (sign > 0) {
         this.leaving.set(uid, s.leavesAtMs);
@@ -179,7 +220,16 @@ class PolicyAccumulator {
       for (const t of this.leaving.values()) min = Math.min(min, t);
       this.earliest = min;
     }
-    return { tallies: this.tallies, gated: this.gated, leavesAtMs: this.earliest };
+    if (this.gatedMax === undefined) {
+      this.gatedMax = new Map();
+      for (const r of this.gatedByUid.values()) maxAmounts(this.gatedMax, r);
+    }
+    return {
+      tallies: this.tallies,
+      gated: this.gated,
+      gatedRequests: { sum: this.gatedSum, max: this.gatedMax },
+      leavesAtMs: this.earliest,
+    };
   }
 }
 

@@ -5,6 +5,8 @@ import { admitDecision, type AdmitInput } from '../../../src/resourcepolicy/admi
 import { PolicyCounts, summarizePods } from '../../../src/resourcepolicy/policy-counts.js';
 import { ReservationLedger } from '../../../src/resourcepolicy/reservations.js';
 import { planPolicy } from '../../../src/resourcepolicy/plan.js';
+import type { UnitRoom } from '../../../src/resourcepolicy/choose.js';
+import type { Policy, Unit } from '../../../src/resourcepolicy/spec.js';
 import type { PolicyPod } from '../../../src/resourcepolicy/types.js';
 import { POOLS, T0, comparable, pod, policyOf } from './helpers.js';
 
@@ -109,9 +111,57 @@ describe('admitDecision (a unit at admission)', () => {
     expect(d).toMatchObject({ kind: 'assign', unit: 1 });
   });
 
-  it('keeps the gate when older pods of the policy are gated, so they are decided first', () => {
-    const d = admit({ units: AB }, { policyPods: [pod('old', { gated: true })] });
-    expect(d).toMatchObject({ kind: 'gate' });
+  it('keeps the gate when older gated pods of the policy may need the place, so they are decided first', () => {
+    const gated = (name: string, cpu = '1') => pod(name, { gated: true, cpu });
+    // Unit 0 (max 2) holds one pod: one place left, and the older gated pod comes first.
+    expect(admit({ units: AB }, { policyPods: [placedIn(0, 'a'), gated('old')] })).toMatchObject({
+      kind: 'gate',
+      why: 'older pods of the policy are gated and may need the place',
+    });
+    // No max, but room for two pods of this shape in unit 0, and two gated pods.
+    const open = [
+      { resource: 'ecs' as const, nodeSelector: { pool: 'a' } },
+      { resource: 'ecs' as const, nodeSelector: { pool: 'b' } },
+    ];
+    expect(
+      admit({ units: open }, { policyPods: [gated('g1'), gated('g2')] }, [2, 10]),
+    ).toMatchObject({ kind: 'gate' });
+    // A gated pod larger than this one may take more than one of its places: not counted.
+    expect(admit({ units: open }, { policyPods: [gated('big', '2')] })).toMatchObject({
+      kind: 'gate',
+    });
+    // maxResources with the gated pods' requests added.
+    const capped = [
+      { resource: 'ecs' as const, nodeSelector: { pool: 'a' }, maxResources: { cpu: '2' } },
+      { resource: 'ecs' as const, nodeSelector: { pool: 'b' } },
+    ];
+    expect(
+      admit({ units: capped }, { policyPods: [placedIn(0, 'a'), gated('old')] }),
+    ).toMatchObject({ kind: 'gate' });
+  });
+
+  it('decides past older gated pods when its unit has room for all of them besides the pod', () => {
+    // The gate used to spread: one gated pod gated every later pod until a pass decided it.
+    const gated = (name: string) => pod(name, { gated: true });
+    expect(admit({ units: AB }, { policyPods: [gated('old')] })).toMatchObject({
+      kind: 'assign',
+      unit: 0,
+    });
+    expect(
+      admit(
+        { units: AB },
+        {
+          policyPods: [placedIn(0, 'a'), placedIn(0, 'b'), gated('g1'), gated('g2'), gated('g3')],
+        },
+      ),
+    ).toMatchObject({ kind: 'assign', unit: 1 });
+    const capped = [
+      { resource: 'ecs' as const, nodeSelector: { pool: 'a' }, maxResources: { cpu: '3' } },
+      { resource: 'ecs' as const, nodeSelector: { pool: 'b' } },
+    ];
+    expect(
+      admit({ units: capped }, { policyPods: [placedIn(0, 'a'), gated('old')] }),
+    ).toMatchObject({ kind: 'assign', unit: 0 });
   });
 
   it('keeps the gate when a pod would wait for nodes, preempt, or find no unit', () => {
@@ -164,95 +214,109 @@ describe('admitDecision (a unit at admission)', () => {
     // 2, no pod goes to unit 1 before unit 0 is full, and in the end every pod has a unit.
     // Admissions read the counts kept from the watch, and at every step they and the decision
     // are those a scan of the seen pods gives.
-    const policy = policyOf({ units: AB });
-    const room = () => ({ fits: 100, lowerPriorityPods: 0 });
-    const unitOfPod = (p: PolicyPod) => p.metadata?.annotations?.['scheduling.spillway.dev/unit'];
-    fc.assert(
-      fc.property(
-        fc.array(fc.constantFrom('admit', 'see', 'pass'), { minLength: 1, maxLength: 30 }),
-        (steps) => {
-          const ledger = new ReservationLedger(60_000);
-          let seen: PolicyPod[] = [];
-          const counts = new PolicyCounts({ pods: () => seen, nodeLabels: POOLS });
-          const show = (p: PolicyPod) => counts.setPod('ns', p.metadata?.uid ?? '', p);
-          const unseen: PolicyPod[] = [];
-          const decided: string[] = [];
-          let n = 0;
-          const pass = () => {
-            const plan = planPolicy({
-              policy,
-              pods: seen,
-              nodeLabels: POOLS,
-              room,
-              nowMs: NOW,
-              waitSuspendedUntil: [],
-              reserved: ledger.pending('ns', 'rp', NOW).map((r) => r.pod),
-            });
-            for (const a of plan.actions) {
-              if (a.kind !== 'assign') continue;
-              decided.push(String(a.unit));
-              seen = seen.map((p) => {
-                if (p !== a.pod) return p;
-                const patched = {
-                  ...p,
-                  metadata: { ...p.metadata, annotations: a.patch.metadata.annotations },
-                  spec: { ...p.spec, schedulingGates: [] },
-                };
-                show(patched);
-                return patched;
-              });
-            }
-          };
-          const seeOne = () => {
-            const p = unseen.shift();
-            if (!p) return;
-            seen.push(p);
-            show(p);
-            ledger.observed(p);
-          };
-          for (const step of steps) {
-            if (step === 'admit') {
-              const token = `t${n++}`;
-              const input: AdmitInput = {
-                policy,
-                pod: incoming(),
-                summary: counts.summary('ns', [policy], 'rp') ?? summarizePods(policy, [], POOLS),
-                reserved: ledger.pending('ns', 'rp', NOW).map((r) => r.pod),
-                room,
-                refusedOwners: new Set(),
-                waitSuspended: [],
-                nowMs: NOW,
-                token,
-              };
-              const scanned = summarizePods(policy, seen, POOLS);
-              expect(comparable(input.summary)).toEqual(comparable(scanned));
-              const d = admitDecision(input);
-              expect(d).toEqual(admitDecision({ ...input, summary: scanned }));
-              if (d.kind === 'assign') {
-                decided.push(String(d.unit));
-                ledger.reserve(token, { namespace: 'ns', policy: 'rp', pod: d.placed }, NOW);
-                unseen.push({
-                  ...d.placed,
-                  metadata: { ...d.placed.metadata, name: token, uid: token },
-                });
-              } else unseen.push(pod(token, { gated: true, createdMs: T0 + 1000 + n }));
-            } else if (step === 'see') seeOne();
-            else pass();
-            const held = ledger.pending('ns', 'rp', NOW).map((r) => r.pod);
-            expect(
-              [...seen, ...held].filter((p) => unitOfPod(p) === '0').length,
-            ).toBeLessThanOrEqual(2);
-          }
-          while (unseen.length > 0) seeOne();
-          pass();
-          expect(decided).toHaveLength(n);
-          expect(decided).toEqual(decided.map((_, i) => (i < 2 ? '0' : '1')));
-        },
-      ),
-      { numRuns: 60 },
-    );
+    // Unit 0 full at 2 pods by its max, or (no max) by its room for 2 pods.
+    const byRoom = [
+      { resource: 'ecs' as const, nodeSelector: { pool: 'a' } },
+      { resource: 'ecs' as const, nodeSelector: { pool: 'b' } },
+    ];
+    for (const [units, fits0] of [
+      [AB, 100],
+      [byRoom, 2],
+    ] as const)
+      checkInterleavings(policyOf({ units: [...units] }), (u) => ({
+        fits: u.index === 0 ? fits0 : 100,
+        lowerPriorityPods: 0,
+      }));
   });
 });
+
+function checkInterleavings(policy: Policy, room: (unit: Unit) => UnitRoom): void {
+  const unitOfPod = (p: PolicyPod) => p.metadata?.annotations?.['scheduling.spillway.dev/unit'];
+  fc.assert(
+    fc.property(
+      fc.array(fc.constantFrom('admit', 'see', 'pass'), { minLength: 1, maxLength: 30 }),
+      (steps) => {
+        const ledger = new ReservationLedger(60_000);
+        let seen: PolicyPod[] = [];
+        const counts = new PolicyCounts({ pods: () => seen, nodeLabels: POOLS });
+        const show = (p: PolicyPod) => counts.setPod('ns', p.metadata?.uid ?? '', p);
+        const unseen: PolicyPod[] = [];
+        const decided: string[] = [];
+        let n = 0;
+        const pass = () => {
+          const plan = planPolicy({
+            policy,
+            pods: seen,
+            nodeLabels: POOLS,
+            room,
+            nowMs: NOW,
+            waitSuspendedUntil: [],
+            reserved: ledger.pending('ns', 'rp', NOW).map((r) => r.pod),
+          });
+          for (const a of plan.actions) {
+            if (a.kind !== 'assign') continue;
+            decided.push(String(a.unit));
+            seen = seen.map((p) => {
+              if (p !== a.pod) return p;
+              const patched = {
+                ...p,
+                metadata: { ...p.metadata, annotations: a.patch.metadata.annotations },
+                spec: { ...p.spec, schedulingGates: [] },
+              };
+              show(patched);
+              return patched;
+            });
+          }
+        };
+        const seeOne = () => {
+          const p = unseen.shift();
+          if (!p) return;
+          seen.push(p);
+          show(p);
+          ledger.observed(p);
+        };
+        for (const step of steps) {
+          if (step === 'admit') {
+            const token = `t${n++}`;
+            const input: AdmitInput = {
+              policy,
+              pod: incoming(),
+              summary: counts.summary('ns', [policy], 'rp') ?? summarizePods(policy, [], POOLS),
+              reserved: ledger.pending('ns', 'rp', NOW).map((r) => r.pod),
+              room,
+              refusedOwners: new Set(),
+              waitSuspended: [],
+              nowMs: NOW,
+              token,
+            };
+            const scanned = summarizePods(policy, seen, POOLS);
+            expect(comparable(input.summary)).toEqual(comparable(scanned));
+            const d = admitDecision(input);
+            expect(d).toEqual(admitDecision({ ...input, summary: scanned }));
+            if (d.kind === 'assign') {
+              decided.push(String(d.unit));
+              ledger.reserve(token, { namespace: 'ns', policy: 'rp', pod: d.placed }, NOW);
+              unseen.push({
+                ...d.placed,
+                metadata: { ...d.placed.metadata, name: token, uid: token },
+              });
+            } else unseen.push(pod(token, { gated: true, createdMs: T0 + 1000 + n }));
+          } else if (step === 'see') seeOne();
+          else pass();
+          const held = ledger.pending('ns', 'rp', NOW).map((r) => r.pod);
+          expect([...seen, ...held].filter((p) => unitOfPod(p) === '0').length).toBeLessThanOrEqual(
+            2,
+          );
+        }
+        while (unseen.length > 0) seeOne();
+        pass();
+        expect(decided).toHaveLength(n);
+        expect(decided).toEqual(decided.map((_, i) => (i < 2 ? '0' : '1')));
+      },
+    ),
+    { numRuns: 60 },
+  );
+}
 
 describe('ReservationLedger', () => {
   it('holds a place per policy until the pod is seen or the hold expires', () => {

@@ -87,6 +87,7 @@ export function comparable(s: PolicySummary | undefined) {
     Object.fromEntries(sorted(m).filter(([, v]) => v !== 0n));
   return {
     gated: s.gated,
+    gatedRequests: { sum: amounts(s.gatedRequests.sum), max: amounts(s.gatedRequests.max) },
     leavesAtMs: s.leavesAtMs,
     tallies: s.tallies.map((t) => ({
       pods: t.pods,
