@@ -157,6 +157,12 @@ export function admitDecision(input: AdmitInput): AdmitDecision {
     return { kind: 'gate', why: 'a unit lately refused pods of the same owner' };
   const { decision: d, tallies } = decide(input, true);
   if (d.kind !== 'assign' || d.reason !== 'HasRoom') return { kind: 'gate', why: d.reason };
+  // In a rolling update the old pod is deleted just before the new one is created, and the
+  // watch may not show it terminating yet: LackResourceAndNoTerminating would keep the new pod
+  // for its unit, so passing a unit over is left to the pass, which sees the watch's events in
+  // order (the old pod's deletion before the new pod).
+  if (policy.tryNext === 'LackResourceAndNoTerminating' && d.unit > 0)
+    return { kind: 'gate', why: 'a pod of an earlier unit may be terminating unseen' };
   if (summary.gated > 0 && !roomForGated(input, d.unit, tallies))
     return { kind: 'gate', why: 'older pods of the policy are gated and may need the place' };
   if (input.reserved.length > 0) {

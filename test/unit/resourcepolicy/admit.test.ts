@@ -177,6 +177,17 @@ describe('admitDecision (a unit at admission)', () => {
     expect(keyed).toMatchObject({ kind: 'gate', why: 'MissingMatchLabelKey' });
   });
 
+  it('leaves passing a unit over to the pass under LackResourceAndNoTerminating', () => {
+    // The old pod of a rolling update may be terminating in unit 0 without the watch showing
+    // it yet: the pass, which sees the deletion before the new pod, holds the pod for unit 0.
+    const spec = {
+      units: AB,
+      whenTryNextUnits: { policy: 'LackResourceAndNoTerminating' as const },
+    };
+    expect(admit(spec, {}, [0, 10])).toMatchObject({ kind: 'gate' });
+    expect(admit(spec, {}, [10, 10])).toMatchObject({ kind: 'assign', unit: 0 });
+  });
+
   it('keeps the gate for an owner some unit lately refused, and while a pod is about to leave its unit', () => {
     expect(admit({ units: AB }, { refusedOwners: new Set(['rs1']) })).toMatchObject({
       kind: 'gate',
