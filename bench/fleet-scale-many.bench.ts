@@ -19,7 +19,8 @@
  * BENCH_HEAP_SNAPSHOT (a directory: the controller writes a V8 heap snapshot there once the N
  * workloads have converged), BENCH_WRITE_LOG (a file: the controller appends one line per write
  * request it sends, method and path, to tell which writes a figure counts; runs it through tsx),
- * BENCH_TSX=1 (run the controller from source through tsx; by default it is compiled first
+ * BENCH_NODE_ARGS (more Node.js flags for the controller, space-separated, e.g.
+ * "--max-semi-space-size=4" to see what V8's young generation adds to the RSS), BENCH_TSX=1 (run the controller from source through tsx; by default it is compiled first
  * and run as the image runs it, since tsx alone adds about 90 MiB to the RSS measured).
  * Run: make bench-scale   (or node --import tsx bench/fleet-scale-many.bench.ts)
  */
@@ -64,6 +65,7 @@ const CPU_PROF = process.env.BENCH_CPU_PROF;
 const WORKERS = process.env.BENCH_WORKERS;
 const HEAP_SNAPSHOT = process.env.BENCH_HEAP_SNAPSHOT;
 const WRITE_LOG = process.env.BENCH_WRITE_LOG;
+const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
 const COMPILED =
   process.env.BENCH_TSX === '1' || WRITE_LOG
     ? undefined
@@ -123,6 +125,7 @@ async function runSize(n: number): Promise<Row> {
   console.log(`  [N=${n}] fleet up in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   const controller = startControllerProcess(state, {
     nodeArgs: [
+      ...NODE_ARGS,
       ...(CPU_PROF
         ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`, `--cpu-prof-name=N${n}.cpuprofile`]
         : []),
