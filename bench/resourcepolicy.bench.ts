@@ -225,6 +225,23 @@ async function main(): Promise<void> {
       console.log(
         `  units decided at admission: ${count('admit')}, by a pass after the gate: ${count('assign')} (admission decisions ${admissionDecisions ? 'on' : 'off'})`,
       );
+      // Time the webhook took to answer the API server, by answer: pods sent to their unit at
+      // admission wait there when held places decide their unit (a unit boundary).
+      const answered = await controller.registry
+        .getSingleMetric('spillway_resourcepolicy_webhook_duration_seconds')
+        ?.get();
+      type Sample = { value: number; labels: Record<string, string | number>; metricName?: string };
+      for (const result of ['skipped', 'assigned', 'gated']) {
+        const of = ((answered?.values ?? []) as Sample[]).filter((v) => v.labels.result === result);
+        const n = of.find((v) => v.metricName?.endsWith('_count'))?.value ?? 0;
+        if (n === 0) continue;
+        const sum = of.find((v) => v.metricName?.endsWith('_sum'))?.value ?? 0;
+        const le = (b: number) =>
+          of.find((v) => v.metricName?.endsWith('_bucket') && v.labels.le === b)?.value ?? 0;
+        console.log(
+          `  webhook answers ${result}: ${n}, mean ${((1000 * sum) / n).toFixed(2)} ms, over 10 ms ${n - le(0.01)}, over 100 ms ${n - le(0.1)}`,
+        );
+      }
       const perRound = (m: Map<string, number>) =>
         [...m]
           .sort(([a], [b]) => (a < b ? -1 : 1))
