@@ -103,7 +103,9 @@ function time(decider: AdmissionDecider, ledger: ReservationLedger, n: number): 
 function admitOnce(decider: AdmissionDecider, ledger: ReservationLedger, i: number): void {
   const token = `review-${i}`;
   const patch = decider.decide(incoming(i), NS, token);
-  if (!patch) throw new Error('the benchmark pod was gated: the comparison would be void');
+  // A pod gated, or waiting for held places (a promise), would void the comparison.
+  if (!Array.isArray(patch))
+    throw new Error('the benchmark pod was not decided at once: the comparison would be void');
   // The watch shows the pod at once: its place is given back, the namespace keeps P pods.
   ledger.observed({ metadata: { annotations: { 'scheduling.spillway.dev/admission': token } } });
 }
