@@ -111,7 +111,8 @@ bench-scale: deps tools
 
 # Spillway and Karmada side by side on one local fleet (not in `make test`; needs a Karmada
 # checkout with vendor/, whose controller-manager, scheduler and webhook it builds once into the
-# cache): placement differences, hub-scale latency, convergence of KARMADA_N workloads, RSS and CPU.
+# cache): placement differences, hub-scale latency, convergence of KARMADA_N workloads (a list such as
+# 1000,3000 runs in stages), RSS and CPU.
 # Without KARMADA_SRC it says what is missing and does nothing. docs/scheduling.md has a run.
 KARMADA_N ?= 100
 bench-karmada: deps tools
