@@ -8,6 +8,7 @@
  * so a copy someone deleted or edited is applied again.
  */
 import { createHash } from 'node:crypto';
+import { stableJson } from '../util/stable-json.js';
 
 export interface ObjectMeta {
   uid?: string;
@@ -21,18 +22,6 @@ interface Applied {
   hash: string;
   uid: string;
   generation: number | undefined;
-}
-
-/** JSON with sorted keys: the same body always gives the same text. */
-function stableJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
 }
 
 export function hashOf(body: unknown): string {
