@@ -249,10 +249,16 @@ describe('spillway-member: the chart ServiceAccount runs the ResourcePolicy cont
     });
     // They went through the gate (the controller's decision annotation), not around it.
     for (const p of last) expect(p.spec?.schedulingGates ?? []).toEqual([]);
-    const status = JSON.parse(
-      await kubectl(idc().kubeconfigPath, ['-n', 'rp-test', 'get', 'rsp', 'web', '-o', 'json']),
-    ) as { status?: { units?: { pods?: number }[] } };
-    expect(status.status?.units?.map((u) => u.pods)).toEqual([1, 2]);
+    // The counts in a policy's status are written at most about once a second: wait for them.
+    let counts: (number | undefined)[] | undefined;
+    await waitFor('the policy status counting 1 and 2 pods', 15_000, async () => {
+      const status = JSON.parse(
+        await kubectl(idc().kubeconfigPath, ['-n', 'rp-test', 'get', 'rsp', 'web', '-o', 'json']),
+      ) as { status?: { units?: { pods?: number }[] } };
+      counts = status.status?.units?.map((u) => u.pods);
+      return JSON.stringify(counts) === JSON.stringify([1, 2]);
+    }).catch(() => undefined);
+    expect(counts).toEqual([1, 2]);
   }, 240_000);
 
   it('cannot read any Secret, is not cluster-admin, and holds only the chart roles', async () => {
