@@ -3,20 +3,29 @@ import { MAX_TIMER_MS, WorkQueue } from '../../../src/runtime/workqueue.js';
 
 const tick = (ms = 5) => new Promise((r) => setTimeout(r, ms));
 
+/** The keys in the order one worker processes them, after the adds `setup` makes. */
+async function order(setup: (q: WorkQueue) => void): Promise<string[]> {
+  const q = new WorkQueue();
+  const seen: string[] = [];
+  setup(q);
+  const running = q.run(async (k) => {
+    seen.push(k);
+    return undefined;
+  });
+  await tick(20);
+  q.shutdown();
+  await running;
+  return seen;
+}
+
 describe('WorkQueue', () => {
   it('de-duplicates a key added many times before it is processed', async () => {
-    const q = new WorkQueue();
-    const seen: string[] = [];
-    for (let i = 0; i < 5; i++) q.add('a');
-    q.add('b');
-    const running = q.run(async (k) => {
-      seen.push(k);
-      return undefined;
-    });
-    await tick(20);
-    q.shutdown();
-    await running;
-    expect(seen).toEqual(['a', 'b']);
+    expect(
+      await order((q) => {
+        for (let i = 0; i < 5; i++) q.add('a');
+        q.add('b');
+      }),
+    ).toEqual(['a', 'b']);
   });
 
   it('never runs one key on two workers at once, and re-runs it if added meanwhile', async () => {
@@ -151,21 +160,6 @@ describe('WorkQueue', () => {
 });
 
 describe('WorkQueue priorities', () => {
-  /** The keys in the order one worker processes them, after the adds `setup` makes. */
-  async function order(setup: (q: WorkQueue) => void): Promise<string[]> {
-    const q = new WorkQueue();
-    const seen: string[] = [];
-    setup(q);
-    const running = q.run(async (k) => {
-      seen.push(k);
-      return undefined;
-    });
-    await tick(20);
-    q.shutdown();
-    await running;
-    return seen;
-  }
-
   it('serves a change to one object before a sweep queued earlier, each list in order', async () => {
     expect(
       await order((q) => {
