@@ -41,6 +41,8 @@ import { Prometheus, chartDashboardQueries } from '../charts/prometheus.js';
 import { IMAGE, imageArchive, rebuildImage } from '../image/buildah.js';
 import { clients, isRunning, isUnschedulable, podsOf } from '../support/kube.js';
 import { SEED_DEMO, seedPolicy } from '../support/spillway.js';
+import { keepLastLogs } from '../support/fleet.js';
+import { followPodLogs, type PodLogFollower } from '../support/pod-logs.js';
 import { podFigures, podRestarts, type PodFigures } from '../support/pod-figures.js';
 
 const stateDir = join(DEFAULT_STATE_ROOT, 'real-walkthrough');
@@ -56,6 +58,7 @@ let idcCore: CoreV1Api;
 let hubKubeconfig: string;
 let portForward: ProcessRecord | undefined;
 let prometheus: Prometheus | undefined;
+let podLogs: PodLogFollower | undefined;
 const figures: PodFigures[] = [];
 const started = Date.now();
 
@@ -74,6 +77,8 @@ beforeAll(async () => {
   idc = member(state, 'cluster-idc-demo');
   bj = member(state, 'cluster-bj-demo');
   idcCore = kubeConfigFor(idc).makeApiClient(CoreV1Api);
+  // Every Spillway pod's log, kept past the pod (upgrades replace them) and the fleet.
+  podLogs = followPodLogs(kubeConfigFor(idc), NS, join(stateDir, 'logs', 'pods'));
   // etcd's volume: a hostPath PersistentVolume (the fleet has no storage provisioner).
   const dir = join(stateDir, 'node', 'pv-etcd');
   mkdirSync(dir, { recursive: true });
@@ -101,6 +106,8 @@ afterAll(async () => {
       `figure ${f.pod}: created to Ready ${f.readySeconds.toFixed(1)}s, RSS ${(f.rssBytes / 2 ** 20).toFixed(0)} MiB`,
     );
   console.log(`figure real walkthrough: ${((Date.now() - started) / 1000).toFixed(0)}s`);
+  await podLogs?.stop();
+  keepLastLogs(stateDir, 'real-walkthrough');
   if (!process.env.SPILLWAY_KEEP_FLEET) await fleetDown(stateDir);
 }, 180_000);
 

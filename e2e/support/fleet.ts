@@ -41,14 +41,7 @@ export function useFleet(
     for (const stop of stops.reverse()) await stop();
     // SPILLWAY_KEEP_FLEET=1 leaves the fleet (and its logs) up for a look after a failure.
     if (process.env.SPILLWAY_KEEP_FLEET) return;
-    // The last run's logs of each file stay under .fleet/last-logs, so a failure seen only
-    // in a CI run can still be read afterwards.
-    const logs = join(stateDir, 'logs');
-    const kept = join(DEFAULT_STATE_ROOT, 'last-logs', `e2e-${name}`);
-    if (existsSync(logs)) {
-      rmSync(kept, { recursive: true, force: true });
-      cpSync(logs, kept, { recursive: true });
-    }
+    keepLastLogs(stateDir, `e2e-${name}`);
     await fleetDown(stateDir);
   }, 90_000); // the stops (up to 30 s) and the fleet's own 60 s
   return {
@@ -60,4 +53,16 @@ export function useFleet(
       stops.push(stop);
     },
   };
+}
+
+/**
+ * Copies the fleet's logs to `.fleet/last-logs/<name>` (replacing the previous run's), so a
+ * failure seen only in a CI run can still be read after the fleet is gone.
+ */
+export function keepLastLogs(stateDir: string, name: string): void {
+  const logs = join(stateDir, 'logs');
+  const kept = join(DEFAULT_STATE_ROOT, 'last-logs', name);
+  if (!existsSync(logs)) return;
+  rmSync(kept, { recursive: true, force: true });
+  cpSync(logs, kept, { recursive: true });
 }
