@@ -52,6 +52,8 @@ import { parseTemplateKey, type TemplateKey } from './template-key.js';
 
 /** The safety resync of a binding whose copies' watches will tell when they are Ready. */
 const READINESS_RESYNC_MS = 60_000;
+/** How soon a template whose kind is not listed yet is looked at again. */
+const KIND_UNKNOWN_RETRY_MS = 2000;
 
 /** The binding's entry in the AppliedCache (member copies are entered by member name). */
 const BINDING_TARGET = ' binding';
@@ -133,7 +135,14 @@ export class BindingReconciler {
     // cluster holding replicas could be forgotten (and its copy orphaned). The port reads it
     // unless its cache holds the version last written or read (binding-versions.ts).
     const binding = await this.port.readBinding(key.namespace, bindingName(key.name, key.kind));
-    const claim = decideClaim(key, this.port.template(key), binding, this.port.policies());
+    const cached = this.port.template(key);
+    // A template missing from a cache that has not listed its kind (a hub API server restarting
+    // as this controller starts) is not gone: removing its copies would stop its replicas.
+    if (!cached && this.port.templateKind(key) === 'unknown') {
+      log.info('template kind not listed yet; waiting before acting on its absence');
+      return { requeueAfterMs: KIND_UNKNOWN_RETRY_MS };
+    }
+    const claim = decideClaim(key, cached, binding, this.port.policies());
     if (claim.kind !== 'claim') return this.unplaced(keyText, key, binding, claim, log);
     const { template, choice } = claim;
     await this.setFinalizer(template, TEMPLATE_FINALIZER, true);

@@ -48,6 +48,8 @@ import { formatTemplateKey } from './template-key.js';
 import { TemplateKinds, kindKey } from './template-kinds.js';
 
 const CONTROLLER = 'fleet';
+/** How soon a template kind whose discovery failed in passing is looked up again. */
+const KIND_RETRY_MS = 5000;
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 export interface FleetControllerOptions {
@@ -251,18 +253,20 @@ export async function runFleetController(
       p.spec.resourceSelectors.map((s) => ({ apiVersion: s.apiVersion, kind: s.kind })),
     );
     failedKinds = await templates.ensure(kinds);
+    // A kind whose discovery failed in passing (the hub API server restarting) is looked up again.
+    if (templates.retryable) policyChanged(KIND_RETRY_MS);
     watchDependencies();
     enqueueAll();
     await writePolicyStatuses();
   };
   let policyTimer: NodeJS.Timeout | undefined;
-  const policyChanged = () => {
+  const policyChanged = (delayMs = 200) => {
     policyTimer ??= setTimeout(() => {
       policyTimer = undefined;
       void onPolicies().catch((err: unknown) =>
         logger.warn('policy update failed', { error: errorMessage(err) }),
       );
-    }, 200);
+    }, delayMs);
   };
   // A status-only update (ours: matchedTemplates, conditions) leaves the generation as it is and
   // changes no placement: re-queueing every template for it would be a storm on a busy hub.

@@ -50,7 +50,7 @@ import type {
 import { BindingVersions } from './binding-versions.js';
 import { ReservedRoom } from './reserved-room.js';
 import { formatTemplateKey, type TemplateKey } from './template-key.js';
-import type { TemplateKinds } from './template-kinds.js';
+import type { KindState, TemplateKinds } from './template-kinds.js';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
@@ -92,6 +92,12 @@ export class KubeReconcilePort implements ReconcilePort {
 
   template(key: TemplateKey): TemplateObject | undefined {
     return this.deps.templates.get(key, key.namespace, key.name) as TemplateObject | undefined;
+  }
+
+  templateKind(key: TemplateKey): KindState {
+    const state = this.deps.templates.state(key);
+    if (state === 'unknown') void this.deps.templates.ensure([key]).catch(() => undefined);
+    return state;
   }
 
   policies(): AnyPropagationPolicy[] {

@@ -20,6 +20,7 @@ import type {
   RequestState,
 } from './provisioning.js';
 import type { TemplateKey } from './template-key.js';
+import type { KindState } from './template-kinds.js';
 import type { LabelSelector } from '../api/meta.js';
 
 /** A member object as the API server or the member's watch gives it. */
@@ -74,6 +75,11 @@ export interface ReconcilePort {
   // Hub reads (caches; the binding as it is now: from the API server, or from the cache when
   // that holds the version this process last wrote or read).
   template(key: TemplateKey): TemplateObject | undefined;
+  /**
+   * Whether a template missing from `template()` is really gone; `unknown` starts its kind's
+   * watch (template-kinds.ts) without waiting for it.
+   */
+  templateKind(key: TemplateKey): KindState;
   policies(): AnyPropagationPolicy[];
   overridePolicies(): AnyOverridePolicy[];
   readBinding(namespace: string, name: string): Promise<ResourceBinding | undefined>;

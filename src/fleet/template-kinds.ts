@@ -10,8 +10,9 @@ import {
   type KubernetesObject,
   type V1APIResource,
 } from '@kubernetes/client-node';
+import { statusCode } from '../runtime/api-errors.js';
 import { WatchedCache } from '../runtime/informer.js';
-import type { Logger } from '../runtime/logger.js';
+import { errorMessage, type Logger } from '../runtime/logger.js';
 import { kindOf } from './kinds.js';
 
 /** Exposes KubernetesObjectApi's cached discovery lookup. */
@@ -31,9 +32,20 @@ export const TEMPLATE_RESYNC_MS = 5 * 60_000;
 
 export const kindKey = (k: KindKey): string => `${k.apiVersion}|${k.kind}`;
 
+/**
+ * What a template's absence from the caches means: `watched` (listed: it is gone), `unserved`
+ * (the hub serves no such kind, so no such template exists), or `unknown` (not listed yet, or
+ * discovery failed): nothing may be removed on its account.
+ */
+export type KindState = 'watched' | 'unserved' | 'unknown';
+
 export class TemplateKinds {
   private readonly caches = new Map<string, WatchedCache<KubernetesObject>>();
+  /** Each cache's first list, so a second caller waits for it instead of reading it half full. */
+  private readonly starting = new Map<string, Promise<void>>();
   private readonly failed = new Map<string, string>();
+  /** Kinds whose discovery failed for a reason other than "not served": tried again. */
+  private readonly unsure = new Set<string>();
   private readonly discovery: Discovery;
   private readonly objects: KubernetesObjectApi;
 
@@ -49,53 +61,86 @@ export class TemplateKinds {
     this.objects = KubernetesObjectApi.makeApiClient(hub);
   }
 
-  /** Starts a watch for each kind not watched yet; returns kinds that cannot be watched, with why. */
+  /**
+   * Starts a watch for each kind not watched yet and waits for its first list; returns kinds
+   * that cannot be watched, with why. A discovery error other than 404 is not taken for "not
+   * served": that kind stays `unknown` and the next call looks it up again.
+   */
   async ensure(kinds: readonly KindKey[]): Promise<Map<string, string>> {
-    for (const k of kinds) {
-      const key = kindKey(k);
-      if (this.caches.has(key)) continue;
-      const resource = await this.discovery.lookup(k.apiVersion, k.kind).catch(() => undefined);
-      if (!resource) {
-        this.failed.set(key, `the hub serves no ${k.kind} in ${k.apiVersion}`);
-        continue;
-      }
-      if (!resource.namespaced) {
+    for (const k of kinds) await this.ensureOne(k);
+    return new Map(this.failed);
+  }
+
+  /** How far the template's absence from the cache can be trusted (see KindState). */
+  state(k: KindKey): KindState {
+    const key = kindKey(k);
+    if (this.caches.get(key)?.hasSynced) return 'watched';
+    if (this.failed.has(key) && !this.unsure.has(key)) return 'unserved';
+    return 'unknown';
+  }
+
+  /** Some kind's discovery failed for a passing reason: worth another `ensure`. */
+  get retryable(): boolean {
+    return this.unsure.size > 0;
+  }
+
+  private async ensureOne(k: KindKey): Promise<void> {
+    const key = kindKey(k);
+    const starting = this.starting.get(key);
+    if (starting) return starting;
+    let resource: V1APIResource | undefined;
+    try {
+      resource = await this.discovery.lookup(k.apiVersion, k.kind);
+    } catch (err) {
+      if (statusCode(err) !== 404) {
         this.failed.set(
           key,
-          `${k.kind} is cluster-scoped; only namespaced templates are propagated`,
+          `could not look ${k.kind} in ${k.apiVersion} up: ${errorMessage(err)}`,
         );
-        continue;
+        this.unsure.add(key);
+        return;
       }
-      this.failed.delete(key);
-      const base = k.apiVersion.includes('/') ? `/apis/${k.apiVersion}` : `/api/${k.apiVersion}`;
-      const cache = new WatchedCache<KubernetesObject>({
-        kubeConfig: this.hub,
-        path: `${base}/${resource.name}`,
-        list: () =>
-          this.objects.list(k.apiVersion, k.kind) as Promise<
-            KubernetesListObject<KubernetesObject>
-          >,
-        logger: this.logger,
-        // A safety net only (every change is an event): each resync re-queues every template,
-        // a no-op reconcile of thousands of them, so it is slow.
-        resyncMs: TEMPLATE_RESYNC_MS,
-        keepFieldSets: kindOf(k).fieldOwnership === true,
-      });
-      cache.on((obj, event) => {
-        // Lists through KubernetesObjectApi omit apiVersion/kind on items; restore them.
-        obj.apiVersion ??= k.apiVersion;
-        obj.kind ??= k.kind;
-        this.onTemplate(obj, event);
-      });
-      this.caches.set(key, cache);
-      await cache.start();
+    }
+    this.unsure.delete(key);
+    if (!resource) {
+      this.failed.set(key, `the hub serves no ${k.kind} in ${k.apiVersion}`);
+      return;
+    }
+    if (!resource.namespaced) {
+      this.failed.set(key, `${k.kind} is cluster-scoped; only namespaced templates are propagated`);
+      return;
+    }
+    // Another caller may have started it while this one was looking it up.
+    if (this.starting.has(key)) return this.starting.get(key);
+    this.failed.delete(key);
+    const base = k.apiVersion.includes('/') ? `/apis/${k.apiVersion}` : `/api/${k.apiVersion}`;
+    const cache = new WatchedCache<KubernetesObject>({
+      kubeConfig: this.hub,
+      path: `${base}/${resource.name}`,
+      list: () =>
+        this.objects.list(k.apiVersion, k.kind) as Promise<KubernetesListObject<KubernetesObject>>,
+      logger: this.logger,
+      // A safety net only (every change is an event): each resync re-queues every template,
+      // a no-op reconcile of thousands of them, so it is slow.
+      resyncMs: TEMPLATE_RESYNC_MS,
+      keepFieldSets: kindOf(k).fieldOwnership === true,
+    });
+    cache.on((obj, event) => {
+      // Lists through KubernetesObjectApi omit apiVersion/kind on items; restore them.
+      obj.apiVersion ??= k.apiVersion;
+      obj.kind ??= k.kind;
+      this.onTemplate(obj, event);
+    });
+    this.caches.set(key, cache);
+    const started = cache.start().then(() => {
       this.logger.info('watching templates', {
         apiVersion: k.apiVersion,
         kind: k.kind,
         resource: resource.name,
       });
-    }
-    return new Map(this.failed);
+    });
+    this.starting.set(key, started);
+    await started;
   }
 
   get(k: KindKey, namespace: string, name: string): KubernetesObject | undefined {

@@ -12,6 +12,7 @@ import { BindingReconciler } from '../../../src/fleet/binding-reconciler.js';
 import type { TemplateObject } from '../../../src/fleet/member-copy.js';
 import { FleetMetrics } from '../../../src/fleet/metrics.js';
 import type { MemberOverride } from '../../../src/fleet/override-status.js';
+import type { KindState } from '../../../src/fleet/template-kinds.js';
 import { silentLogger } from '../../../src/runtime/logger.js';
 import { RecordingPort, type Call } from './recording-port.js';
 
@@ -322,6 +323,39 @@ describe('BindingReconciler against a recording port', () => {
     });
     expect(writes(calls, 'applyCopy')).toEqual([]);
     expect(observed[observed.length - 1]).toEqual([]);
+  });
+
+  /** web placed, then missing from the template cache, with its kind in `state`. */
+  async function placedThenMissing(state: KindState): Promise<void> {
+    port.putTemplate(deployment(6));
+    await reconciler.reconcile(KEY);
+    port.take();
+    port.templates.delete('test/web');
+    port.kindState = state;
+  }
+
+  it('a template missing while its kind is not listed yet keeps its copies until the kind is listed', async () => {
+    // A hub API server restarting as the controller starts: the kind's discovery failed.
+    await placedThenMissing('unknown');
+    const waiting = await reconciler.reconcile(KEY);
+    expect(port.take()).toEqual([]);
+    expect(waiting?.requeueAfterMs).toBeGreaterThan(0);
+    // Listed, and truly gone: released as any deleted template.
+    port.kindState = 'watched';
+    await reconciler.reconcile(KEY);
+    expect(
+      writes(port.take(), 'removeCopy')
+        .map((c) => (c as { member: string }).member)
+        .sort(),
+    ).toEqual(['cloud', 'idc']);
+  });
+
+  it('a binding whose kind the hub no longer serves is released', async () => {
+    await placedThenMissing('unserved');
+    await reconciler.reconcile(KEY);
+    const calls = port.take();
+    expect(writes(calls, 'removeCopy')).toHaveLength(2);
+    expect(writes(calls, 'deleteBinding')).toHaveLength(1);
   });
 
   it('preserveResourcesOnDeletion: a deleted template lets the binding go and leaves the copies', async () => {

@@ -22,6 +22,7 @@ import type {
   ReconcilePort,
 } from '../../../src/fleet/reconcile-port.js';
 import type { TemplateKey } from '../../../src/fleet/template-key.js';
+import type { KindState } from '../../../src/fleet/template-kinds.js';
 
 export type Call =
   | { op: 'patchFinalizers'; name: string; finalizers: string[] }
@@ -88,6 +89,8 @@ export class RecordingPort implements ReconcilePort {
   bindings = new Map<string, ResourceBinding>();
   propagationPolicies: AnyPropagationPolicy[] = [];
   overrides: AnyOverridePolicy[] = [];
+  /** What the hub's caches know of every template's kind (template-kinds.ts). */
+  kindState: KindState = 'watched';
   memberMap = new Map<string, FakeMember>();
   /** Member name -> object name -> the copy there. */
   copies = new Map<string, Map<string, LiveObject>>();
@@ -121,6 +124,9 @@ export class RecordingPort implements ReconcilePort {
   template(key: TemplateKey): TemplateObject | undefined {
     const t = this.templates.get(`${key.namespace}/${key.name}`);
     return t ? clone(t) : undefined;
+  }
+  templateKind(): KindState {
+    return this.kindState;
   }
   policies(): AnyPropagationPolicy[] {
     return this.propagationPolicies;
