@@ -38,6 +38,9 @@ export class WatchedCache<T extends KubernetesObject> {
   private failures = 0;
   private lastErrorMs = 0;
   private resync: NodeJS.Timeout | undefined;
+  /** Set while start() waits for the first list; the error it saw, if any. */
+  private starting = false;
+  private startError: unknown;
 
   constructor(private readonly opts: WatchedCacheOptions<T>) {
     this.informer = makeInformer<T>(opts.kubeConfig, opts.path, opts.list, opts.labelSelector);
@@ -52,6 +55,12 @@ export class WatchedCache<T extends KubernetesObject> {
     this.informer.on('delete', (o) => this.emit(o, 'delete'));
     this.informer.on('error', (err) => {
       if (this.stopped) return;
+      // client-node's start() resolves even when its list failed (it only reports the error
+      // here): start() must see it, or an empty cache would pass for a listed one.
+      if (this.starting) {
+        this.startError = err;
+        return;
+      }
       // The informer reports neither a successful re-list nor a healthy watch, so a minute
       // without errors is what counts as recovered and starts the back-off afresh.
       const now = Date.now();
@@ -77,21 +86,25 @@ export class WatchedCache<T extends KubernetesObject> {
     for (const h of this.handlers) h(obj, event);
   }
 
-  /** Resolves once the first list has filled the cache. */
+  /** Resolves once the first list has filled the cache; retries it until then. */
   async start(): Promise<void> {
-    for (;;) {
-      try {
-        await this.informer.start();
-        break;
-      } catch (err) {
+    this.starting = true;
+    try {
+      for (;;) {
         if (this.stopped) return;
+        this.startError = undefined;
+        await this.informer.start().catch((err: unknown) => (this.startError ??= err));
+        if (this.startError === undefined) break;
         this.opts.logger.warn('initial list failed; retrying', {
           path: this.opts.path,
-          error: errorMessage(err),
+          error: errorMessage(this.startError),
         });
         await new Promise((r) => setTimeout(r, 1000));
       }
+    } finally {
+      this.starting = false;
     }
+    if (this.stopped) return;
     this.synced = true;
     const every = this.opts.resyncMs ?? 5 * 60_000;
     this.resync = setInterval(() => {
