@@ -460,6 +460,18 @@ export async function runFleetController(
     recheckMs: opts.recheckMs ?? 5000,
   });
 
+  // Up before the first lists, which wait as long as the hub API server does not answer (an
+  // install or an upgrade rolling it): the replica is alive meanwhile, only not ready.
+  let listed = false;
+  let health: HealthServer | undefined;
+  if (opts.healthPort !== undefined) {
+    health = await startHealthServer({
+      port: opts.healthPort,
+      registry,
+      ready: () => (listed && templates.synced ? true : 'caches not synced'),
+    });
+  }
+
   // Awaited: a copy rendered before the override policies are known would drop their changes.
   // A hub upgraded without their CRDs has none, and waits for nothing.
   const served = (plural: string) =>
@@ -495,21 +507,8 @@ export async function runFleetController(
   );
 
   watchDependencies();
+  listed = true;
 
-  let health: HealthServer | undefined;
-  if (opts.healthPort !== undefined) {
-    health = await startHealthServer({
-      port: opts.healthPort,
-      registry,
-      ready: () =>
-        templates.synced &&
-        policyCache.hasSynced &&
-        bindingCache.hasSynced &&
-        overrideCaches.every((c) => c.hasSynced)
-          ? true
-          : 'caches not synced',
-    });
-  }
   const memberGauge = setInterval(() => observeMembers(), 5000);
   memberGauge.unref();
 

@@ -240,6 +240,22 @@ export async function runResourcePolicyController(
     reservations: ledger,
   });
 
+  const synced = () =>
+    policyCache.hasSynced && podCache.hasSynced && nodeCache.hasSynced && namespaceCache.hasSynced;
+  // Up before the first lists, which wait as long as the API server does not answer: the
+  // replica is alive meanwhile, only not ready.
+  let serving = (): boolean => false;
+  let health: HealthServer | undefined;
+  if (opts.healthPort !== undefined) {
+    health = await startHealthServer({
+      port: opts.healthPort,
+      ...(opts.healthHost ? { host: opts.healthHost } : {}),
+      registry,
+      // Ready only while the webhook serves: the Service then sends admission calls to this
+      // replica, and with failurePolicy Fail a replica that cannot answer would refuse pods.
+      ready: () => (!serving() ? 'webhook not serving' : synced() ? true : 'caches not synced'),
+    });
+  }
   await Promise.all([
     policyCache.start(),
     nodeCache.start(),
@@ -253,8 +269,6 @@ export async function runResourcePolicyController(
     : generateTls(opts.webhook.certHosts ?? certHostsFor(opts.webhook.endpoint));
   let leading = false;
   let leadingSinceMs = 0;
-  const synced = () =>
-    policyCache.hasSynced && podCache.hasSynced && nodeCache.hasSynced && namespaceCache.hasSynced;
   // Only the leader decides at admission (a standby gates), and an elected leader waits a few
   // seconds first, so pods its predecessor admitted into units just before handing over are
   // in its pod cache.
@@ -286,6 +300,7 @@ export async function runResourcePolicyController(
     metrics,
     logger,
   });
+  serving = () => webhook.serving();
   const configName = opts.webhook.configurationName ?? 'spillway-resource-policy';
   if (opts.webhook.manageConfiguration !== false) {
     const endpoint: WebhookEndpoint = opts.webhook.endpoint.url
@@ -346,18 +361,6 @@ export async function runResourcePolicyController(
     elector.start();
   }
 
-  let health: HealthServer | undefined;
-  if (opts.healthPort !== undefined) {
-    health = await startHealthServer({
-      port: opts.healthPort,
-      ...(opts.healthHost ? { host: opts.healthHost } : {}),
-      registry,
-      // Ready only while the webhook serves: the Service then sends admission calls to this
-      // replica, and with failurePolicy Fail a replica that cannot answer would refuse pods.
-      ready: () =>
-        !webhook.serving() ? 'webhook not serving' : synced() ? true : 'caches not synced',
-    });
-  }
   logger.info('resource policy controller started', {
     webhookPort: webhook.port,
     healthPort: health?.port,
