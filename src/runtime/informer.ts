@@ -61,12 +61,7 @@ export class WatchedCache<T extends KubernetesObject> {
         this.startError = err;
         return;
       }
-      // The informer reports neither a successful re-list nor a healthy watch, so a minute
-      // without errors is what counts as recovered and starts the back-off afresh.
-      const now = Date.now();
-      if (now - this.lastErrorMs > 60_000) this.failures = 0;
-      this.lastErrorMs = now;
-      const delay = Math.min(30_000, 500 * 2 ** this.failures++);
+      const delay = this.backOff();
       opts.logger.warn('watch failed; restarting', {
         path: opts.path,
         error: errorMessage(err),
@@ -76,6 +71,18 @@ export class WatchedCache<T extends KubernetesObject> {
         if (!this.stopped) this.informer.start().catch(() => undefined);
       }, delay).unref();
     });
+  }
+
+  /**
+   * The wait before the next try: doubling from 0.5 s up to 30 s. The informer reports neither a
+   * successful re-list nor a healthy watch, so a minute without errors is what counts as
+   * recovered and starts the back-off afresh.
+   */
+  private backOff(): number {
+    const now = Date.now();
+    if (now - this.lastErrorMs > 60_000) this.failures = 0;
+    this.lastErrorMs = now;
+    return Math.min(30_000, 500 * 2 ** this.failures++);
   }
 
   on(handler: EventHandler<T>): void {
@@ -95,11 +102,13 @@ export class WatchedCache<T extends KubernetesObject> {
         this.startError = undefined;
         await this.informer.start().catch((err: unknown) => (this.startError ??= err));
         if (this.startError === undefined) break;
+        const delay = this.backOff();
         this.opts.logger.warn('initial list failed; retrying', {
           path: this.opts.path,
           error: errorMessage(this.startError),
+          retryInMs: delay,
         });
-        await new Promise((r) => setTimeout(r, 1000));
+        await new Promise((r) => setTimeout(r, delay));
       }
     } finally {
       this.starting = false;
