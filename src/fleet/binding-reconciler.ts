@@ -139,7 +139,7 @@ export class BindingReconciler {
     // A template missing from a cache that has not listed its kind (a hub API server restarting
     // as this controller starts) is not gone: removing its copies would stop its replicas.
     if (!cached && this.port.templateKind(key) === 'unknown') {
-      log.info('template kind not listed yet; waiting before acting on its absence');
+      log.debug('template kind not listed yet; waiting before acting on its absence');
       return { requeueAfterMs: KIND_UNKNOWN_RETRY_MS };
     }
     const claim = decideClaim(key, cached, binding, this.port.policies());
