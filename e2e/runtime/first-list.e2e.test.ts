@@ -4,7 +4,8 @@
  * listed one: the reconciler would read "no policy" or "no template" and remove copies.
  * - WatchedCache: start() resolves only once a list succeeded, with the objects in it.
  * - TemplateKinds: a kind whose discovery fails is `unknown`, not "not served"; a later ensure
- *   watches it; a kind the hub does not serve is `unserved`.
+ *   watches it; a kind the hub does not serve is `unserved`; a kind whose list is forbidden
+ *   stays `unknown`, and ensure goes on without it.
  */
 import { describe, expect, it } from '@jest/globals';
 import { CoreV1Api, type KubernetesObject, type V1ConfigMap } from '@kubernetes/client-node';
@@ -14,6 +15,7 @@ import { silentLogger } from '../../src/runtime/logger.js';
 import { hub, kubeConfigFor, restartFleetProcess, stopFleetProcess } from '../fleet/index.js';
 import { waitFor } from '../fleet/readiness.js';
 import { useFleet } from '../support/fleet.js';
+import { serviceAccountConfig } from '../charts/support.js';
 import { clients, deployment, ensureNamespace } from '../support/kube.js';
 
 const fleet = useFleet('first-list', 'hub-only.yaml');
@@ -94,4 +96,27 @@ describe('the first list, with the hub API server down', () => {
       kinds.stop();
     }
   }, 120_000);
+
+  it('TemplateKinds: a kind whose list is forbidden stays unknown, and ensure returns', async () => {
+    const admin = kubeConfigFor(hub(fleet.state));
+    await clients(admin).core.createNamespacedServiceAccount({
+      namespace: NS,
+      body: { metadata: { name: 'no-rights' } },
+    });
+    // Discovery is open to every authenticated user; listing Deployments is not.
+    const kinds = new TemplateKinds(
+      await serviceAccountConfig(admin, NS, 'no-rights'),
+      silentLogger(),
+      () => {},
+    );
+    try {
+      const failed = await kinds.ensure([DEPLOYMENT]);
+      expect(failed.has('apps/v1|Deployment')).toBe(false);
+      expect(kinds.state(DEPLOYMENT)).toBe('unknown');
+      expect(kinds.synced).toBe(false);
+      expect(kinds.get(DEPLOYMENT, NS, 'web')).toBeUndefined();
+    } finally {
+      kinds.stop();
+    }
+  }, 60_000);
 });

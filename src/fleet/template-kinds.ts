@@ -32,6 +32,17 @@ export const TEMPLATE_RESYNC_MS = 5 * 60_000;
 
 export const kindKey = (k: KindKey): string => `${k.apiVersion}|${k.kind}`;
 
+/** How long `ensure` waits for a kind's first list before it goes on without it. */
+const FIRST_LIST_WAIT_MS = 10_000;
+
+/** Waits for `p`, but no longer than FIRST_LIST_WAIT_MS. */
+async function awhile(p: Promise<void>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const later = new Promise<void>((r) => (timer = setTimeout(r, FIRST_LIST_WAIT_MS)));
+  await Promise.race([p, later]);
+  clearTimeout(timer);
+}
+
 /**
  * What a template's absence from the caches means: `watched` (listed: it is gone), `unserved`
  * (the hub serves no such kind, so no such template exists), or `unknown` (not listed yet, or
@@ -41,7 +52,7 @@ export type KindState = 'watched' | 'unserved' | 'unknown';
 
 export class TemplateKinds {
   private readonly caches = new Map<string, WatchedCache<KubernetesObject>>();
-  /** Each cache's first list, so a second caller waits for it instead of reading it half full. */
+  /** Each cache's first list, so a second caller waits for it too. */
   private readonly starting = new Map<string, Promise<void>>();
   private readonly failed = new Map<string, string>();
   /** Kinds whose discovery failed for a reason other than "not served": tried again. */
@@ -62,9 +73,11 @@ export class TemplateKinds {
   }
 
   /**
-   * Starts a watch for each kind not watched yet and waits for its first list; returns kinds
-   * that cannot be watched, with why. A discovery error other than 404 is not taken for "not
-   * served": that kind stays `unknown` and the next call looks it up again.
+   * Starts a watch for each kind not watched yet and waits a while for its first list; returns
+   * kinds that cannot be watched, with why. A discovery error other than 404 is not taken for
+   * "not served": that kind stays `unknown` and the next call looks it up again. A list that
+   * keeps failing (RBAC forbids it, say) is retried in the background and its kind stays
+   * `unknown` meanwhile: waiting for it would stall every later policy change.
    */
   async ensure(kinds: readonly KindKey[]): Promise<Map<string, string>> {
     for (const k of kinds) await this.ensureOne(k);
@@ -87,7 +100,7 @@ export class TemplateKinds {
   private async ensureOne(k: KindKey): Promise<void> {
     const key = kindKey(k);
     const starting = this.starting.get(key);
-    if (starting) return starting;
+    if (starting) return awhile(starting);
     let resource: V1APIResource | undefined;
     try {
       resource = await this.discovery.lookup(k.apiVersion, k.kind);
@@ -111,7 +124,8 @@ export class TemplateKinds {
       return;
     }
     // Another caller may have started it while this one was looking it up.
-    if (this.starting.has(key)) return this.starting.get(key);
+    const raced = this.starting.get(key);
+    if (raced) return awhile(raced);
     this.failed.delete(key);
     const base = k.apiVersion.includes('/') ? `/apis/${k.apiVersion}` : `/api/${k.apiVersion}`;
     const cache = new WatchedCache<KubernetesObject>({
@@ -140,7 +154,7 @@ export class TemplateKinds {
       });
     });
     this.starting.set(key, started);
-    await started;
+    await awhile(started);
   }
 
   get(k: KindKey, namespace: string, name: string): KubernetesObject | undefined {
