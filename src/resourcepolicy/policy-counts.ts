@@ -87,8 +87,9 @@ export function summarizePods(
     if (!isLive(p)) continue;
     if (hasGate(p, GATE)) {
       gated++;
-      addAmounts(sum, podRequests(p));
-      maxAmounts(max, podRequests(p));
+      const requests = podRequests(p);
+      addAmounts(sum, requests);
+      maxAmounts(max, requests);
     }
     leaves = Math.min(leaves, leavesAtMs(policy, p));
   }
@@ -123,6 +124,7 @@ interface Share {
 function shareOf(policy: Policy, pod: PolicyPod, name: string, nodeLabels: NodeLabelsOf): Share {
   const nodeName = pod.spec?.nodeName || undefined;
   const live = isLive(pod);
+  const gated = live && hasGate(pod, GATE);
   const unit = isTerminal(pod) ? undefined : unitOf(policy, pod, nodeLabels);
   let counted: Share['counted'];
   if (unit !== undefined && isCounted(policy, pod)) {
@@ -137,8 +139,8 @@ function shareOf(policy: Policy, pod: PolicyPod, name: string, nodeLabels: NodeL
     terminating: unit !== undefined && isTerminating(pod),
     unbound: unit !== undefined && !isTerminating(pod) && !nodeName,
     ...(counted ? { counted } : {}),
-    gated: live && hasGate(pod, GATE),
-    ...(live && hasGate(pod, GATE) ? { gatedRequests: podRequests(pod) } : {}),
+    gated,
+    ...(gated ? { gatedRequests: podRequests(pod) } : {}),
     leavesAtMs: live ? leavesAtMs(policy, pod) : Infinity,
   };
 }
