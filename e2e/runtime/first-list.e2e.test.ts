@@ -3,9 +3,9 @@
  * `helm upgrade` that also rolls the hub's API server. An empty cache must never pass for a
  * listed one: the reconciler would read "no policy" or "no template" and remove copies.
  * - WatchedCache: start() resolves only once a list succeeded, with the objects in it.
- * - TemplateKinds: a kind whose discovery fails is `unknown`, not "not served"; a later ensure
- *   watches it; a kind the hub does not serve is `unserved`; a kind whose list is forbidden
- *   stays `unknown`, and ensure goes on without it.
+ * - TemplateKinds: a kind whose discovery fails is `unknown`, not "not served"; it is looked
+ *   up again by itself and watched once the API server answers; a kind the hub does not serve
+ *   is `unserved`; a kind whose list is forbidden stays `unknown`, and ensure goes on without it.
  */
 import { describe, expect, it } from '@jest/globals';
 import { CoreV1Api, type KubernetesObject, type V1ConfigMap } from '@kubernetes/client-node';
@@ -66,7 +66,7 @@ describe('the first list, with the hub API server down', () => {
     }
   }, 120_000);
 
-  it('TemplateKinds: a discovery failure leaves a kind unknown, and a later ensure watches it', async () => {
+  it('TemplateKinds: a discovery failure leaves a kind unknown, and the retry watches it', async () => {
     const kc = kubeConfigFor(hub(fleet.state));
     const seen: KubernetesObject[] = [];
     const kinds = new TemplateKinds(kc, silentLogger(), (o) => seen.push(o));
@@ -82,6 +82,12 @@ describe('the first list, with the hub API server down', () => {
         namespace: NS,
         body: deployment('web', NS, 1, { cpu: '1' }),
       });
+      // Nobody calls ensure again: TemplateKinds looks the kind up again by itself.
+      await waitFor(
+        'Deployment watched after the retry',
+        30_000,
+        async () => kinds.state(DEPLOYMENT) === 'watched',
+      );
       expect((await kinds.ensure([DEPLOYMENT])).has('apps/v1|Deployment')).toBe(false);
       expect(kinds.state(DEPLOYMENT)).toBe('watched');
       expect(kinds.retryable).toBe(false);

@@ -48,8 +48,6 @@ import { formatTemplateKey } from './template-key.js';
 import { TemplateKinds, kindKey } from './template-kinds.js';
 
 const CONTROLLER = 'fleet';
-/** How soon a template kind whose discovery failed in passing is looked up again. */
-const KIND_RETRY_MS = 5000;
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 export interface FleetControllerOptions {
@@ -167,11 +165,18 @@ export async function runFleetController(
     );
   // Our own status, annotation and finalizer writes come back as updates: not re-queued.
   const templateChanges = new TemplateChanges();
-  const templates = new TemplateKinds(opts.hub, logger, (o, event) => {
-    if (!templateChanges.changed(o as WatchedTemplate, event)) return;
-    enqueueTemplate(o, event === 'resync' ? 'low' : 'high');
-    policyStatusChanged();
-  });
+  const templates = new TemplateKinds(
+    opts.hub,
+    logger,
+    (o, event) => {
+      if (!templateChanges.changed(o as WatchedTemplate, event)) return;
+      enqueueTemplate(o, event === 'resync' ? 'low' : 'high');
+      policyStatusChanged();
+    },
+    // A kind looked up again: the policies naming it may say something else now (its templates,
+    // once listed, come as add events).
+    () => policyStatusChanged(),
+  );
 
   /** Every template a policy could claim and every template bound now. */
   const enqueueAll = () => {
@@ -252,21 +257,19 @@ export async function runFleetController(
     const kinds = policies().flatMap((p) =>
       p.spec.resourceSelectors.map((s) => ({ apiVersion: s.apiVersion, kind: s.kind })),
     );
-    failedKinds = await templates.ensure(kinds);
-    // A kind whose discovery failed in passing (the hub API server restarting) is looked up again.
-    if (templates.retryable) policyChanged(KIND_RETRY_MS);
+    await templates.ensure(kinds);
     watchDependencies();
     enqueueAll();
     await writePolicyStatuses();
   };
   let policyTimer: NodeJS.Timeout | undefined;
-  const policyChanged = (delayMs = 200) => {
+  const policyChanged = () => {
     policyTimer ??= setTimeout(() => {
       policyTimer = undefined;
       void onPolicies().catch((err: unknown) =>
         logger.warn('policy update failed', { error: errorMessage(err) }),
       );
-    }, delayMs);
+    }, 200);
   };
   // A status-only update (ours: matchedTemplates, conditions) leaves the generation as it is and
   // changes no placement: re-queueing every template for it would be a storm on a busy hub.
@@ -341,12 +344,11 @@ export async function runFleetController(
     }, 500);
   };
 
-  /** Kinds that cannot be watched, from the last policy change. */
-  let failedKinds = new Map<string, string>();
   const writePolicyStatuses = async () => {
     if (!writeGateOf(opts.hub)()) return; // a standby: the leader writes them
     const now = new Date();
     const all = policies();
+    const failedKinds = templates.failures();
     const memberInfos = members.infos();
     // One claim per template for this pass, shared by every policy's status.
     const claims = new Map<string, PolicyChoice | undefined>();

@@ -95,9 +95,7 @@ export class KubeReconcilePort implements ReconcilePort {
   }
 
   templateKind(key: TemplateKey): KindState {
-    const state = this.deps.templates.state(key);
-    if (state === 'unknown') void this.deps.templates.ensure([key]).catch(() => undefined);
-    return state;
+    return this.deps.templates.lookUp(key);
   }
 
   policies(): AnyPropagationPolicy[] {

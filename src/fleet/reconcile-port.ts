@@ -76,8 +76,8 @@ export interface ReconcilePort {
   // that holds the version this process last wrote or read).
   template(key: TemplateKey): TemplateObject | undefined;
   /**
-   * Whether a template missing from `template()` is really gone; `unknown` starts its kind's
-   * watch (template-kinds.ts) without waiting for it.
+   * Whether a template missing from `template()` is really gone; a kind nobody asked for yet
+   * is looked up without waiting for it (template-kinds.ts).
    */
   templateKind(key: TemplateKey): KindState;
   policies(): AnyPropagationPolicy[];

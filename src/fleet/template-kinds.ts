@@ -34,6 +34,8 @@ export const kindKey = (k: KindKey): string => `${k.apiVersion}|${k.kind}`;
 
 /** How long `ensure` waits for a kind's first list before it goes on without it. */
 const FIRST_LIST_WAIT_MS = 10_000;
+/** How soon a kind whose discovery failed in passing is looked up again. */
+const KIND_RETRY_MS = 5000;
 
 /** Waits for `p`, but no longer than FIRST_LIST_WAIT_MS. */
 async function awhile(p: Promise<void>): Promise<void> {
@@ -55,8 +57,10 @@ export class TemplateKinds {
   /** Each cache's first list, so a second caller waits for it too. */
   private readonly starting = new Map<string, Promise<void>>();
   private readonly failed = new Map<string, string>();
-  /** Kinds whose discovery failed for a reason other than "not served": tried again. */
-  private readonly unsure = new Set<string>();
+  /** Kinds whose discovery failed for a reason other than "not served": looked up again. */
+  private readonly unsure = new Map<string, KindKey>();
+  private retry: NodeJS.Timeout | undefined;
+  private stopped = false;
   private readonly discovery: Discovery;
   private readonly objects: KubernetesObjectApi;
 
@@ -67,6 +71,8 @@ export class TemplateKinds {
       obj: KubernetesObject,
       event: 'add' | 'update' | 'delete' | 'resync',
     ) => void,
+    /** After each retry of failed lookups: `failures()` may say something else now. */
+    private readonly onRetried: () => void = () => undefined,
   ) {
     this.discovery = hub.makeApiClient(Discovery);
     this.objects = KubernetesObjectApi.makeApiClient(hub);
@@ -75,13 +81,31 @@ export class TemplateKinds {
   /**
    * Starts a watch for each kind not watched yet and waits a while for its first list; returns
    * kinds that cannot be watched, with why. A discovery error other than 404 is not taken for
-   * "not served": that kind stays `unknown` and the next call looks it up again. A list that
+   * "not served": that kind stays `unknown`, and it is looked up again every 5 s (and by the
+   * next call) until discovery answers. A list that
    * keeps failing (RBAC forbids it, say) is retried in the background and its kind stays
    * `unknown` meanwhile: waiting for it would stall every later policy change.
    */
   async ensure(kinds: readonly KindKey[]): Promise<Map<string, string>> {
     for (const k of kinds) await this.ensureOne(k);
+    return this.failures();
+  }
+
+  /** The kinds that cannot be watched now, with why. */
+  failures(): Map<string, string> {
     return new Map(this.failed);
+  }
+
+  /**
+   * `state`, for a reader that may name a kind nobody asked for yet (a binding of a kind no
+   * policy names): such a kind is looked up in the background. A kind that failed already is
+   * left to the retry, so a reconcile of each of its templates adds no discovery call.
+   */
+  lookUp(k: KindKey): KindState {
+    const key = kindKey(k);
+    if (!this.failed.has(key) && !this.starting.has(key))
+      void this.ensureOne(k).catch(() => undefined);
+    return this.state(k);
   }
 
   /** How far the template's absence from the cache can be trusted (see KindState). */
@@ -92,7 +116,7 @@ export class TemplateKinds {
     return 'unknown';
   }
 
-  /** Some kind's discovery failed for a passing reason: worth another `ensure`. */
+  /** Some kind's discovery failed for a passing reason and waits to be looked up again. */
   get retryable(): boolean {
     return this.unsure.size > 0;
   }
@@ -110,7 +134,8 @@ export class TemplateKinds {
           key,
           `could not look ${k.kind} in ${k.apiVersion} up: ${errorMessage(err)}`,
         );
-        this.unsure.add(key);
+        this.unsure.set(key, k);
+        this.retryLater();
         return;
       }
     }
@@ -157,6 +182,14 @@ export class TemplateKinds {
     await awhile(started);
   }
 
+  private retryLater(): void {
+    if (this.retry || this.stopped) return;
+    this.retry = setTimeout(() => {
+      this.retry = undefined;
+      void this.ensure([...this.unsure.values()]).then(this.onRetried, () => undefined);
+    }, KIND_RETRY_MS);
+  }
+
   get(k: KindKey, namespace: string, name: string): KubernetesObject | undefined {
     const obj = this.caches.get(kindKey(k))?.get(name, namespace);
     if (obj) {
@@ -179,6 +212,8 @@ export class TemplateKinds {
   }
 
   stop(): void {
+    this.stopped = true;
+    clearTimeout(this.retry);
     for (const c of this.caches.values()) void c.stop();
   }
 }
